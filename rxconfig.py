@@ -1,12 +1,12 @@
-"""Reflex configuration: the app is the `chatui` package; the port comes from $PORT (default 3000)."""
-
-import os
+"""Reflex configuration: the app is the `chatui` package (`make run` passes the port, default 3000)."""
 
 import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
 
 config = rx.Config(
     app_name="chatui",
     telemetry_enabled=False,
     # No sitemap plugin: it would want a deploy URL, and chatui has a single page.
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    disable_plugins=[SitemapPlugin],
+    plugins=[rx.plugins.RadixThemesPlugin()],
 )

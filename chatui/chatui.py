@@ -1,15 +1,13 @@
+"""The Reflex app: the chat page and the HTTP API on one port. Nothing else belongs here."""
+
 import reflex as rx
-from starlette.applications import Starlette
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-async def health(request):
-    return JSONResponse({"ok": True})
+from chatui.api import create_api
+from chatui.components.chat import chat_page
 
-api = Starlette(routes=[Route("/api/health", health)])
-
-def index():
-    return rx.text("hello")
-
-app = rx.App(api_transformer=api)
-app.add_page(index)
+app = rx.App(
+    api_transformer=create_api(),
+    stylesheets=["/chat.css"],
+    theme=rx.theme(appearance="inherit", accent_color="indigo"),
+)
+app.add_page(chat_page, route="/", title="chatui")

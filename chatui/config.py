@@ -48,7 +48,6 @@ class Settings(BaseSettings):
         40.0, ge=0, validation_alias=_env("CHATUI_OFFLINE_TOKENS_PER_S")
     )
     max_output_tokens: int = Field(1024, gt=0, validation_alias=_env("CHATUI_MAX_OUTPUT_TOKENS"))
-    temperature: float = Field(0.2, ge=0, le=2, validation_alias=_env("CHATUI_TEMPERATURE"))
     request_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("CHATUI_REQUEST_TIMEOUT_S"))
     max_retries: int = Field(2, ge=0, le=10, validation_alias=_env("CHATUI_MAX_RETRIES"))
 

@@ -89,14 +89,15 @@ class SSEDecoder:
             self._skip_lf = False
             if text[0] == "\n":
                 text = text[1:]
+        # The kept buffer holds no line break, so only the new text is searched; each search
+        # result is reused until the parser passes it (linear in the input, however it is split).
+        searched_from = len(self._buffer)
         buffer = self._buffer + text
-        start = 0
         length = len(buffer)
-        while True:
-            cr = buffer.find("\r", start)
-            lf = buffer.find("\n", start)
-            if cr == -1 and lf == -1:
-                break
+        start = 0
+        cr = buffer.find("\r", searched_from)
+        lf = buffer.find("\n", searched_from)
+        while cr != -1 or lf != -1:
             if cr == -1 or (lf != -1 and lf < cr):
                 end, next_start = lf, lf + 1
             elif cr + 1 < length:
@@ -109,6 +110,10 @@ class SSEDecoder:
             if event is not None:
                 yield event
             start = next_start
+            if cr != -1 and cr < start:
+                cr = buffer.find("\r", start)
+            if lf != -1 and lf < start:
+                lf = buffer.find("\n", start)
         self._buffer = buffer[start:]
 
     def _line(self, line: str) -> ServerSentEvent | None:
@@ -130,7 +135,13 @@ class SSEDecoder:
                 self.last_event_id = value
         elif name == "retry":
             if value.isascii() and value.isdigit():
-                self.retry = int(value)
+                # WHATWG: "consists of only ASCII digits" -> "interpret ... as an integer in base ten".
+                # CPython's int() refuses over 4300 digits (int_max_str_digits); such a value is
+                # ignored rather than raised out of feed(), which would end the whole stream.
+                try:
+                    self.retry = int(value)
+                except ValueError:
+                    pass
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:

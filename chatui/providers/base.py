@@ -10,14 +10,23 @@ stay true for every provider:
 - Failures raise a `ProviderError` subclass whose message says how to fix it. The SDK may retry
   before the first token; nothing is retried after it (that would duplicate tokens).
 - A missing key raises `ConfigError` naming the variable, when the provider is built, never at import.
+- A provider owns one SDK client (a connection pool, so requests reuse connections); the registry
+  keeps one provider per event loop and configuration, and `aclose()` releases it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from chatui.errors import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderRateLimitError,
+    ProviderUnavailableError,
+)
 from chatui.events import FinishReason, TokenEvent, UsageEvent
 from chatui.retrieval.passage import Passage
 
@@ -44,7 +53,6 @@ class GenerationRequest:
     messages: tuple[ChatMessage, ...]
     passages: tuple[Passage, ...] = ()
     max_tokens: int = 1024
-    temperature: float = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +74,50 @@ class Provider(Protocol):
 
     def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderEvent]: ...
 
+    async def aclose(self) -> None:
+        """Close the provider's HTTP client (its connection pool)."""
+
 
 def estimate_tokens(text: str) -> int:
     """A rough token count (about 4 characters a token) for providers that report no usage."""
     return max(1, round(len(text) / 4)) if text else 0
+
+
+_KEY_LIKE = re.compile(r"\b(sk|key|api)[-_][A-Za-z0-9_\-*.]{3,}", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Vendors echo (parts of) a rejected key in their messages: never pass one on."""
+    return _KEY_LIKE.sub("[redacted key]", text)
+
+
+def error_from_status(vendor: str, status: int | None, detail: str, key_variable: str) -> ProviderError:
+    """The `ProviderError` for a vendor's failure, with a message that says what to do about it.
+
+    `status` is the HTTP status (None when no response arrived at all); `detail` is the vendor's
+    own message, kept so that people can search for it.
+    """
+    detail = redact(detail.strip()) or "no details given"
+    if status is None:
+        return ProviderUnavailableError(
+            f"Could not reach {vendor}: {detail}. Check the network and the base URL, then retry."
+        )
+    if status in (401, 403):
+        return ProviderAuthError(
+            f"{vendor} rejected the credentials ({status}: {detail}). "
+            f"Set {key_variable} to a valid key and restart chatui."
+        )
+    if status == 429:
+        return ProviderRateLimitError(
+            f"{vendor} is rate-limiting requests ({detail}). Wait a moment and retry."
+        )
+    if status == 404:
+        return ProviderError(
+            f"{vendor} does not know this model or endpoint ({detail}). "
+            "Set CHATUI_MODEL to a model your account or server serves."
+        )
+    if status >= 500:
+        return ProviderUnavailableError(
+            f"{vendor} is unavailable or overloaded ({status}: {detail}). Retry in a moment."
+        )
+    return ProviderError(f"{vendor} refused the request ({status}: {detail}).")

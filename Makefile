@@ -1,0 +1,53 @@
+# chatui: `make run` starts the app, `make test` runs every test. Both install what is missing first.
+SHELL := /bin/bash
+PYTHON ?= python3
+PORT ?= 3000
+VENV := .venv
+BIN := $(VENV)/bin
+BUN_DIR := $(VENV)/bun
+BUN := $(BUN_DIR)/node_modules/.bin/bun
+DATA_DIR := $(or $(CHATUI_DATA_DIR),.chatui)
+
+# Reflex builds the frontend with bun; it comes from the npm registry, not from Reflex's installer
+# (which downloads from the internet). Node 20 is too old for Reflex 0.10, bun is not.
+export REFLEX_USE_SYSTEM_BUN := 1
+export PATH := $(abspath $(BUN_DIR)/node_modules/.bin):$(PATH)
+
+.PHONY: run test install install-dev ingest-demo bun clean
+
+run: install bun ingest-demo
+	@echo "chatui: starting on http://localhost:$(PORT) (the first start builds the frontend)"
+	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+
+test: install-dev bun
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+bun: $(BUN)
+ingest-demo: $(DATA_DIR)/.demo-ingested
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+$(BUN): | $(BIN)/python
+	mkdir -p $(BUN_DIR)
+	npm install --prefix $(BUN_DIR) --no-audit --no-fund --loglevel=error bun@1
+	$(BUN) --version
+
+# The demo knowledge base is chatui's own user docs; re-ingested (incrementally) when they change.
+$(DATA_DIR)/.demo-ingested: $(wildcard docs/*.md) | $(VENV)/.installed
+	$(BIN)/chatui ingest docs
+	touch $@
+
+clean:
+	rm -rf $(VENV) .web $(DATA_DIR) .pytest_cache

@@ -1,0 +1,134 @@
+"""OpenAI Chat Completions streaming, and any OpenAI-compatible server, as chatui events.
+
+Works against api.openai.com and against Ollama, vLLM, llama.cpp's server, LM Studio or Gemini's
+OpenAI-compatible endpoint by setting OPENAI_BASE_URL. What must stay true (see `base`):
+the stream is closed in `finally`; the SDK retries only the initial request (429/5xx), never a
+stream that has started; usage comes from the final chunk (`stream_options.include_usage`), and
+servers that send none get an estimate from the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import openai
+
+from chatui.config import Settings
+from chatui.errors import ConfigError, ProviderError
+from chatui.events import TokenEvent, UsageEvent
+from chatui.providers.base import (
+    Finish,
+    GenerationRequest,
+    ProviderEvent,
+    error_from_status,
+    redact,
+)
+
+DEFAULT_MODEL = "gpt-5.4-mini"
+KEY_VARIABLE = "OPENAI_API_KEY"
+
+
+class OpenAIChatProvider:
+    name = "openai"
+
+    def __init__(self, client: openai.AsyncOpenAI, model: str, *, compatible_host: str | None = None):
+        self._client = client
+        self.model = model
+        self._compatible = compatible_host is not None
+        self.label = (
+            f"{model} · OpenAI-compatible server at {compatible_host}"
+            if compatible_host
+            else f"OpenAI · {model}"
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, model: str | None = None) -> OpenAIChatProvider:
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+        base_url = settings.openai_base_url
+        if not key:
+            if not base_url:
+                raise ConfigError(
+                    "The OpenAI provider needs an API key: set OPENAI_API_KEY (in the environment "
+                    "or .env). For a local OpenAI-compatible server that needs no key, set "
+                    "OPENAI_BASE_URL instead (e.g. http://localhost:11434/v1 for Ollama)."
+                )
+            key = "not-needed"  # local servers ignore the key, but the SDK insists on one
+        client = openai.AsyncOpenAI(
+            api_key=key,
+            base_url=base_url,
+            max_retries=settings.max_retries,
+            timeout=settings.request_timeout_s,
+        )
+        host = urlsplit(base_url).netloc if base_url else None
+        if host == "api.openai.com":
+            host = None
+        return cls(client, model or settings.model or DEFAULT_MODEL, compatible_host=host)
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderEvent]:
+        messages = [{"role": "system", "content": request.system}]
+        messages += [{"role": m.role, "content": m.content} for m in request.messages]
+        try:
+            stream = await self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                stream=True,
+                stream_options={"include_usage": True},
+                # OpenAI's current models take max_completion_tokens; compatible servers know the
+                # older max_tokens. Temperature is left to the model's default (reasoning models
+                # accept no other).
+                **(
+                    {"max_tokens": request.max_tokens}
+                    if self._compatible
+                    else {"max_completion_tokens": request.max_tokens}
+                ),
+            )
+        except openai.APIError as exc:
+            raise _translate(exc) from exc
+
+        usage: UsageEvent | None = None
+        finish: Finish = Finish("stop")
+        try:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    usage = UsageEvent(
+                        input_tokens=chunk.usage.prompt_tokens or 0,
+                        output_tokens=chunk.usage.completion_tokens or 0,
+                    )
+                for choice in chunk.choices:
+                    if choice.delta is not None and choice.delta.content:
+                        yield TokenEvent(text=choice.delta.content)
+                    if choice.finish_reason == "length":
+                        finish = Finish("length")
+        except openai.APIError as exc:
+            raise _translate(exc) from exc
+        finally:
+            await stream.close()
+        if usage is not None:
+            yield usage
+        yield finish
+
+
+def _translate(exc: openai.APIError) -> ProviderError:
+    if isinstance(exc, openai.APIStatusError):
+        return error_from_status("OpenAI", exc.status_code, _detail(exc), KEY_VARIABLE)
+    if isinstance(exc, openai.APIConnectionError):
+        return error_from_status("OpenAI", None, str(exc), KEY_VARIABLE)
+    # An error event inside a stream that had started: the partial answer stands, retrying may help.
+    return ProviderError(
+        f"OpenAI stopped mid-answer: {redact(exc.message)}. Retry to get a complete answer.",
+        code="provider_stream_error",
+        retryable=True,
+    )
+
+
+def _detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return error["message"]
+    return exc.message
