@@ -54,9 +54,8 @@ def _ingest(paths: list[str], *, collection: str | None, reset: bool) -> int:
 
     overrides = {"collection": collection} if collection else {}
     settings = load_settings(**overrides)
-    store = ChromaStore.open(settings.chroma_dir, settings.collection)
-    if reset:
-        store.reset()
+    # --reset also opens a collection built with another embedder, so that it can be rebuilt.
+    store = ChromaStore.open(settings.chroma_dir, settings.collection, reset=reset)
     report = ingest_paths(paths, store, max_chars=settings.chunk_chars)
     print(
         f"Indexed {report.files_indexed} file(s) ({report.chunks_added} chunks), "
