@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -41,11 +42,19 @@ def upstream(_upstream_server: FakeUpstream) -> FakeUpstream:
     return _upstream_server
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def _close_provider_clients() -> AsyncIterator[None]:
     """Each test's event loop closes the SDK clients built on it, as the app does at shutdown."""
     yield
     await close_providers()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Only async tests build SDK clients on a loop of pytest-asyncio's; sync tests (e.g. the
+    # browser tests, whose Playwright runs a loop of its own) must not get an async fixture.
+    for item in items:
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.function):
+            item.fixturenames.append("_close_provider_clients")
 
 
 @pytest.fixture(autouse=True)

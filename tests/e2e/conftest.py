@@ -1,0 +1,125 @@
+"""The real app, started as a user starts it: `reflex run --env prod` on one port.
+
+The app process gets the fixture knowledge base and the fake upstream through the environment,
+exactly as a user configures chatui. The first start builds the frontend with bun (installed by
+`make test` into .venv/bun), which takes a minute or two; later starts reuse the build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chatui.config import Settings
+from tests.fakes.upstream import FakeUpstream
+
+REPO = Path(__file__).resolve().parents[2]
+BUN_BIN = REPO / ".venv" / "bun" / "node_modules" / ".bin"
+START_TIMEOUT_S = 900
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _bun_dir() -> str:
+    if (BUN_BIN / "bun").exists():
+        return str(BUN_BIN)
+    found = shutil.which("bun")
+    if found is None:
+        pytest.fail("bun is missing: run the tests with `make test`, which installs it into .venv/bun")
+    return str(Path(found).parent)
+
+
+@pytest.fixture(scope="session")
+def app_url(
+    kb_settings: Settings, _upstream_server: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("app") / "reflex.log"
+    env = os.environ | {
+        "CHATUI_DATA_DIR": str(kb_settings.data_dir),
+        "CHATUI_PROVIDER": "openai",
+        "CHATUI_RATE_LIMIT": "0",
+        "CHATUI_OFFLINE_TOKENS_PER_S": "0",
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": _upstream_server.openai_base_url,
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "PATH": _bun_dir() + os.pathsep + os.environ["PATH"],
+    }
+    reflex = str(Path(sys.executable).with_name("reflex"))
+    command = [reflex, "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"`reflex run` exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the app did not answer within {START_TIMEOUT_S} s:\n{log_path.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                    if httpx.get(url, timeout=5).status_code == 200:
+                        break
+            except httpx.TransportError:
+                pass
+            time.sleep(1)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, Chromium phones home at start; this machine (and a firewalled user's) refuses it.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run the tests with `make test`, which installs Debian's chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    opened = context.new_page()
+    opened.goto(app_url)
+    opened.get_by_test_id("composer").wait_for()
+    yield opened
+    context.close()
