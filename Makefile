@@ -13,18 +13,22 @@ DATA_DIR := $(or $(CHATUI_DATA_DIR),.chatui)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PATH := $(abspath $(BUN_DIR)/node_modules/.bin):$(PATH)
 
-.PHONY: run test install install-dev ingest-demo bun clean
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: run test install install-dev ingest-demo bun chromium clean
 
 run: install bun ingest-demo
 	@echo "chatui: starting on http://localhost:$(PORT) (the first start builds the frontend)"
 	$(BIN)/reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
 
-test: install-dev bun
+test: install-dev bun chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 bun: $(BUN)
+chromium: $(CHROMIUM)
 ingest-demo: $(DATA_DIR)/.demo-ingested
 
 $(BIN)/python:
@@ -43,6 +47,11 @@ $(BUN): | $(BIN)/python
 	mkdir -p $(BUN_DIR)
 	npm install --prefix $(BUN_DIR) --no-audit --no-fund --loglevel=error bun@1
 	$(BUN) --version
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download needs the internet).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
 # The demo knowledge base is chatui's own user docs; re-ingested (incrementally) when they change.
 $(DATA_DIR)/.demo-ingested: $(wildcard docs/*.md) | $(VENV)/.installed

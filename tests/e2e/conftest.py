@@ -103,7 +103,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # Playwright's loop must be gone before other tests run theirs
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
