@@ -3,11 +3,7 @@
 import reflex as rx
 
 from chatui.api import create_api
-from chatui.components.chat import chat_page
+from chatui.components.page import chat_page
 
-app = rx.App(
-    api_transformer=create_api(),
-    stylesheets=["/chat.css"],
-    theme=rx.theme(appearance="inherit", accent_color="indigo"),
-)
+app = rx.App(api_transformer=create_api(), stylesheets=["/chat.css", "/markdown.css"])
 app.add_page(chat_page, route="/", title="chatui")

@@ -1,27 +1,45 @@
 """The chat page's state: UI fields and the handlers that run the pipeline, nothing more.
 
-`ask` is a background event so that Stop and typing are handled while an answer streams; it only
-folds pipeline events into fields. What must stay true: the in-flight answer lives in its own
-fields (not inside `turns`), so an update while streaming does not resend the conversation; Stop
-cancels the streaming task, which closes the upstream response; no secret is ever a state var.
+`ask` (and `retry`) are background events, so that Stop, Esc and typing are handled while an answer
+streams. They fold pipeline events into fields, in frames of at most one update per ~16 ms.
+What must stay true:
+
+- Flat wire cost: the answer in flight is not a state var. Its text reaches the browser through
+  `chatui.stream(...)` calls (assets/chatui.js) carrying only what changed: newly finished Markdown
+  blocks (rendered once, never again) and the re-rendered unfinished tail. Per update, Reflex sends
+  a few counters; the conversation (`turns`) changes once per answer, when it ends.
+- Stop cancels the streaming task; cancellation reaches the provider, which closes the upstream
+  response at once. Closing the tab does the same within a few seconds (a watchdog).
+- Nothing the user typed is lost: the composer is cleared only once a question is accepted, and a
+  failed answer keeps its question for Retry. No secret is ever a state var.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
 import reflex as rx
 
 from chatui.chat_request import check_question
+from chatui.coalesce import frames
 from chatui.config import get_settings
 from chatui.errors import ChatUIError
 from chatui.events import Event
 from chatui.pipeline import answer
 from chatui.providers.base import ChatMessage
+from chatui.rendering import IncrementalMarkdown, StreamUpdate
+from chatui.timing import AnswerClock
 
 # The streaming task of each browser tab, so that Stop can cancel it (one worker process).
-_running: dict[str, asyncio.Task] = {}
+_running: dict[str, asyncio.Task[Any]] = {}
+TAB_CHECK_S = 1.0  # how often a streaming task checks that its tab is still open
+COUNTERS_S = 0.25  # live counters refresh at most this often (the text itself, every frame)
 
 
 @dataclasses.dataclass
@@ -30,60 +48,80 @@ class Source:
     source: str = ""
     title: str = ""
     snippet: str = ""
+    anchor: str = ""
 
 
 @dataclasses.dataclass
 class Turn:
-    role: str = "user"
-    content: str = ""
+    id: str = ""
+    role: str = "user"  # user | assistant
+    content: str = ""  # the question, or the answer's Markdown (what Copy copies)
+    html: str = ""  # the answer rendered by chatui.rendering
     state: str = "done"  # done | stopped | error
-    label: str = ""
+    label: str = ""  # provider · model
     sources: list[Source] = dataclasses.field(default_factory=list)
     error: str = ""
-    stats: str = ""
+    question: str = ""  # for an answer: the question it answers (Retry asks it again)
+    tokens: str = ""
+    tokens_per_s: str = ""
+    ttft: str = ""
+    usage: str = ""
+    duration: str = ""
 
 
 class ChatState(rx.State):
     turns: list[Turn] = []
+    notice: str = ""  # why the composer's text was not sent
+
+    # The answer in flight (its text is not here: see the module docstring).
     streaming: bool = False
-    phase: str = ""
-    status: str = ""
-    answer_text: str = ""
-    answer_sources: list[Source] = []
+    answer_id: str = ""
+    phase: str = ""  # retrieval | generating
+    status: str = ""  # what the aria-live region announces
     answer_label: str = ""
+    answer_sources: list[Source] = []
     answer_error: str = ""
-    notice: str = ""
+    has_tokens: bool = False
+    live_tokens: str = "0"
+    live_tokens_per_s: str = "–"
+    live_ttft: str = "–"
+    _usage: str = ""  # backend only: the provider's token counts, shown when the answer ends
 
     @rx.event(background=True)
-    async def ask(self, form: dict[str, str]):
-        question = str(form.get("question", ""))
+    async def ask(self, form_data: dict[str, Any]):
+        question = str(form_data.get("question", ""))
+        if not question.strip():
+            return  # a blank message is not sent
         async with self:
             if self.streaming:
                 return
-            history = tuple(ChatMessage(t.role, t.content) for t in self.turns if t.content)  # type: ignore[arg-type]
+            history = self._history()
             try:
                 check_question(question, history, get_settings())
             except ChatUIError as exc:
-                self.notice = exc.message
+                self.notice = exc.message  # the text stays in the composer
                 return
             self.notice = ""
-            self.turns.append(Turn(role="user", content=question))
-            self._start_answer()
-        token = self.router.session.client_token
-        _running[token] = asyncio.current_task()  # type: ignore[assignment]
-        final_state, stats = "done", ""
-        try:
-            async for event in answer(question, history):
-                async with self:
-                    stats = self._apply(event) or stats
-            final_state = "error" if self.answer_error else "done"
-        except asyncio.CancelledError:
-            final_state = "stopped"
-            raise
-        finally:
-            _running.pop(token, None)
-            async with self:
-                self._finish_answer(final_state, stats)
+            self.turns.append(Turn(id=_new_id(), role="user", content=question))
+            self._begin()
+        yield rx.set_value("composer", "")
+        async for event in self._answer(question, history):
+            yield event
+
+    @rx.event(background=True)
+    async def retry(self, turn_id: str):
+        async with self:
+            if self.streaming:
+                return
+            failed = next((t for t in self.turns if t.id == turn_id and t.role == "assistant"), None)
+            if failed is None:
+                return
+            self.turns = [t for t in self.turns if t.id != turn_id]
+            question = failed.question
+            history = self._history()[:-1]  # the question itself is the last user turn
+            self._begin()
+        async for event in self._answer(question, history):
+            yield event
 
     @rx.event
     def stop(self):
@@ -91,44 +129,174 @@ class ChatState(rx.State):
         if task is not None:
             task.cancel()
 
-    def _start_answer(self) -> None:
-        self.streaming = True
-        self.phase, self.status = "retrieval", "Searching docs…"
-        self.answer_text, self.answer_error, self.answer_label = "", "", ""
-        self.answer_sources = []
+    # -- the streaming loop ----------------------------------------------------------------------
 
-    def _apply(self, event: Event) -> str | None:
+    async def _answer(self, question: str, history: tuple[ChatMessage, ...]) -> AsyncIterator[Any]:
+        token = self.router.session.client_token
+        task = asyncio.current_task()
+        assert task is not None
+        _running[token] = task
+        watchdog = asyncio.create_task(_cancel_when_tab_closes(token, task))
+        answer_id, clock = self.answer_id, AnswerClock()
+        yield rx.call_script(f"chatui.begin({json.dumps(answer_id)})")
+        wire = _StreamWire()
+        markdown: IncrementalMarkdown | None = None
+        counters_due = 0.0
+        sources = 0
+        outcome = "done"
+        try:
+            async for batch in frames(answer(question, history)):
+                texts = [e.text for e in batch if e.kind == "token"]
+                sources += sum(e.kind == "citation" for e in batch)
+                if texts and markdown is None:  # citations always come before the first token
+                    markdown = IncrementalMarkdown(
+                        sources=sources, anchor_prefix=f"src-{answer_id}-"
+                    )
+                for text in texts:
+                    clock.token()
+                    markdown.feed(text)  # type: ignore[union-attr]
+                # Token-only frames touch no state var: the text travels in the script below, and
+                # the counters are refreshed at most every COUNTERS_S (the first token at once).
+                others = [e for e in batch if e.kind != "token"]
+                now = time.monotonic()
+                if others or (texts and now >= counters_due):
+                    counters_due = now + COUNTERS_S
+                    async with self:
+                        for event in others:
+                            self._apply(event)
+                        if texts:
+                            self._count(clock)
+                if markdown is not None and texts:
+                    yield wire.script(markdown.update())
+            outcome = "error" if self.answer_error else "done"
+        except asyncio.CancelledError:
+            outcome = "stopped"
+            raise
+        finally:
+            watchdog.cancel()
+            _running.pop(token, None)
+            final = markdown.finish() if markdown is not None else None
+            async with self:
+                self._finish(outcome, question, markdown, final, clock)
+
+    def _history(self) -> tuple[ChatMessage, ...]:
+        """The conversation a model should see: questions and the answers that were shown."""
+        return tuple(
+            ChatMessage(t.role, t.content)  # type: ignore[arg-type]
+            for t in self.turns
+            if t.content and t.state != "error"
+        )
+
+    def _begin(self) -> None:
+        self.streaming = True
+        self.answer_id = _new_id()
+        self.phase, self.status = "retrieval", "Searching docs…"
+        self.answer_label = self.answer_error = ""
+        self.answer_sources = []
+        self.has_tokens = False
+        self.live_tokens, self.live_tokens_per_s, self.live_ttft = "0", "–", "–"
+
+    def _count(self, clock: AnswerClock) -> None:
+        stats = clock.stats()
+        if not self.has_tokens:
+            self.has_tokens, self.status = True, "Answering…"
+        self.live_tokens = str(stats.output_tokens)
+        self.live_tokens_per_s = f"{stats.tokens_per_s:.0f}" if stats.output_tokens > 1 else "–"
+        self.live_ttft = _ms(stats.ttft_ms)
+
+    def _apply(self, event: Event) -> None:
         match event.kind:
+            case "status" if event.phase == "retrieval":
+                self.phase, self.status = "retrieval", event.detail
             case "status":
-                self.phase, self.status = event.phase, event.detail
-                if event.phase == "generating":
-                    self.answer_label = event.detail
+                self.phase, self.answer_label = "generating", event.detail
+                found = len(self.answer_sources)
+                self.status = f"Found {found} source{'s' * (found != 1)}. Generating…"
             case "citation":
+                anchor = f"src-{self.answer_id}-{event.marker}"
                 self.answer_sources.append(
-                    Source(event.marker, event.source, event.title, event.snippet)
+                    Source(event.marker, event.source, event.title, event.snippet, anchor)
                 )
-            case "token":
-                self.answer_text += event.text
             case "error":
                 self.answer_error = event.message
-            case "done":
-                s = event.stats
-                ttft = f"{s.ttft_ms:.0f} ms to first token · " if s.ttft_ms is not None else ""
-                return f"{s.output_tokens} tokens · {s.tokens_per_s:.0f} tok/s · {ttft}{s.duration_ms / 1000:.1f} s"
-        return None
+            case "usage":
+                estimate = "~" if event.estimated else ""
+                self._usage = f"{estimate}{event.input_tokens:,} in · {estimate}{event.output_tokens:,} out"
+                if event.estimated:
+                    self._usage += " (estimated)"
 
-    def _finish_answer(self, state: str, stats: str) -> None:
+    def _finish(
+        self,
+        outcome: str,
+        question: str,
+        markdown: IncrementalMarkdown | None,
+        final: StreamUpdate | None,
+        clock: AnswerClock,
+    ) -> None:
+        stats = clock.stats()
         self.turns.append(
             Turn(
+                id=self.answer_id,
                 role="assistant",
-                content=self.answer_text,
-                state=state,
+                content=markdown.text if markdown else "",
+                html=markdown.html if markdown else "",
+                state=outcome,
                 label=self.answer_label,
                 sources=list(self.answer_sources),
                 error=self.answer_error,
-                stats=stats,
+                question=question,
+                tokens=str(stats.output_tokens),
+                tokens_per_s=f"{stats.tokens_per_s:.0f}",
+                ttft=_ms(stats.ttft_ms),
+                usage=self._usage,
+                duration=f"{stats.duration_ms / 1000:.1f} s",
             )
         )
         self.streaming = False
-        self.phase = self.status = self.answer_text = self.answer_error = ""
+        self.phase = ""
+        self.status = {"done": "Answer complete.", "stopped": "Stopped.", "error": "The answer failed."}[outcome]
         self.answer_sources = []
+        self._usage = ""
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f} ms"
+
+
+class _StreamWire:
+    """Turns renderer updates into `chatui.stream(...)` calls that carry only what is new.
+
+    Pending text (shown raw until the tail's next render) grows between renders; only its new end
+    is sent, and the browser appends it.
+    """
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    def script(self, update: StreamUpdate) -> rx.event.EventSpec:
+        pending = update.pending_text
+        if update.tail_html is None and not update.frozen_html and pending.startswith(self._pending):
+            new_text, self._pending = pending[len(self._pending) :], pending
+            return rx.call_script(f"chatui.more({_js(new_text)})")  # most frames: a few words
+        self._pending = pending
+        return rx.call_script(f"chatui.stream(...{_js([update.frozen_html, update.tail_html, pending])})")
+
+
+def _js(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+async def _cancel_when_tab_closes(client_token: str, task: asyncio.Task[Any]) -> None:
+    """Reflex does not cancel a background task when its tab goes away; this does."""
+    from chatui.chatui import app  # the app module imports this one
+
+    while True:
+        await asyncio.sleep(TAB_CHECK_S)
+        namespace = app.event_namespace
+        if namespace is not None and client_token not in namespace.token_to_sid:
+            task.cancel()
+            return

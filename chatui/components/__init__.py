@@ -1,1 +1,1 @@
-"""The chat page's pieces: pure functions from state vars to `rx.Component`s."""
+"""The chat page's pieces: pure functions from state vars to `rx.Component`s (no behaviour here)."""

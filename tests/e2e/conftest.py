@@ -115,11 +115,38 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+class Page:
+    """A browser tab on the app, recording what the server sends over the websocket and what the
+    page logs, so tests can check wire cost, secrets and console errors."""
+
+    def __init__(self, browser, app_url: str, viewport: dict[str, int]):
+        self.context = browser.new_context(viewport=viewport)
+        self.tab = self.context.new_page()
+        self.frames: list[str | bytes] = []
+        self.console_errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.tab.on("websocket", lambda ws: ws.on("framereceived", lambda frame: self.frames.append(frame)))
+        self.tab.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.tab.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        self.tab.on("dialog", self._dialog)
+        self.tab.goto(app_url)
+        self.tab.get_by_test_id("composer").wait_for()
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def received_bytes(self) -> int:
+        return sum(len(f.encode() if isinstance(f, str) else f) for f in self.frames)
+
+
 @pytest.fixture
-def page(browser, app_url: str) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    opened = context.new_page()
-    opened.goto(app_url)
-    opened.get_by_test_id("composer").wait_for()
+def chat(browser, app_url: str) -> Iterator[Page]:
+    opened = Page(browser, app_url, {"width": 1000, "height": 800})
     yield opened
-    context.close()
+    opened.context.close()
+
+
+@pytest.fixture
+def page(chat: Page):
+    return chat.tab

@@ -1,4 +1,6 @@
-"""The chat page in a real browser (Debian's Chromium driven by Playwright), fed by the fake upstream."""
+"""The chat page in a real browser (Debian's Chromium driven by Playwright), fed by the fake upstream
+at controlled speeds: streaming, cursor, Stop, scroll pinning, counters, markdown, safety, errors,
+wire cost."""
 
 from __future__ import annotations
 
@@ -6,9 +8,13 @@ import time
 
 import pytest
 
+from tests.e2e.conftest import Page
 from tests.fakes.upstream import FakeUpstream, Script
 
 pytestmark = pytest.mark.e2e
+
+STREAMING = '[data-testid=message][data-role=assistant][data-state=streaming]'
+DONE = '[data-testid=message][data-role=assistant][data-state=done]'
 
 
 def ask(page, question: str) -> None:
@@ -16,40 +22,309 @@ def ask(page, question: str) -> None:
     page.keyboard.press("Enter")
 
 
+def last_answer(page, state: str):
+    return page.locator(f'[data-testid=message][data-role=assistant][data-state={state}]').last
+
+
 def test_chat_page_shows_tokens_while_the_upstream_is_still_streaming(page, upstream: FakeUpstream):
     tokens = [f"word{i} " for i in range(40)]
     upstream.script(Script(tokens=tokens, delay_s=0.05))
     ask(page, "How do I install Quillmate?")
 
-    streaming = page.locator('[data-testid=message][data-role=assistant][data-state=streaming]')
+    streaming = page.locator(STREAMING)
     streaming.get_by_text("word1", exact=False).wait_for(timeout=10_000)
     record = upstream.requests[-1]
     assert record.completed_at is None and record.tokens_sent < len(tokens)
     assert streaming.get_by_test_id("cursor").count() == 1
-    assert page.get_by_test_id("sources").first.get_by_test_id("source").count() >= 1
+    assert streaming.get_by_test_id("source").count() >= 1
 
-    done = page.locator('[data-testid=message][data-role=assistant][data-state=done]')
+    done = last_answer(page, "done")
     done.wait_for(timeout=10_000)
     assert "word39" in done.inner_text()
     assert page.get_by_test_id("cursor").count() == 0
     assert page.locator("[data-testid=message][data-role=user]").inner_text().strip() == (
         "How do I install Quillmate?"
     )
+    assert "OpenAI-compatible" in done.inner_text(), "each answer shows its provider and model"
 
 
-def test_chat_page_stop_closes_the_upstream_and_keeps_the_partial_answer(
+def test_chat_page_shows_the_retrieval_phase_then_sources_then_generating(page, upstream: FakeUpstream):
+    upstream.script(Script(tokens=["Done."], first_token_delay_s=1.0))
+    ask(page, "How do I install Quillmate with pip?")
+    streaming = page.locator(STREAMING)
+    streaming.get_by_text("Generating…", exact=False).wait_for(timeout=5_000)
+    chips = streaming.get_by_test_id("source")
+    assert chips.count() >= 1
+    assert "docs/install.md" in chips.first.inner_text()
+    assert "Generating" in page.get_by_test_id("status").inner_text()
+    assert page.get_by_test_id("messages").get_attribute("aria-busy") == "true"
+    assert page.get_by_test_id("messages").get_attribute("role") == "log"
+    chips.first.locator("summary").click()
+    assert chips.first.locator(".source-snippet").is_visible()
+    last_answer(page, "done").wait_for(timeout=5_000)
+    assert page.get_by_test_id("messages").get_attribute("aria-busy") == "false"
+
+
+def test_chat_page_stop_closes_the_upstream_within_100ms_and_keeps_the_partial_answer(
     page, upstream: FakeUpstream
 ):
     upstream.script(Script(tokens=["alpha ", "beta ", "gamma ", "delta"], stall_after=3))
     ask(page, "Tell me about Quillmate")
-    page.get_by_text("gamma", exact=False).wait_for(timeout=10_000)
+    page.locator(STREAMING).get_by_text("gamma", exact=False).wait_for(timeout=10_000)
 
     clicked_at = time.monotonic()
     page.get_by_test_id("stop").click()
     record = upstream.wait_for_disconnect(timeout=5)
-    stopped = page.locator('[data-testid=message][data-role=assistant][data-state=stopped]')
+    stopped = last_answer(page, "stopped")
     stopped.wait_for(timeout=5_000)
 
-    assert record.disconnected_at - clicked_at < 0.5
+    assert record.disconnected_at - clicked_at < 0.1
     assert "alpha beta gamma" in stopped.inner_text()
+    assert page.get_by_test_id("cursor").count() == 0
     assert page.get_by_test_id("send").is_visible()
+
+
+def test_chat_page_escape_stops_the_answer(page, upstream: FakeUpstream):
+    upstream.script(Script(tokens=["one ", "two"], stall_after=1))
+    ask(page, "Tell me about Quillmate")
+    page.locator(STREAMING).get_by_text("one", exact=False).wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    upstream.wait_for_disconnect(timeout=5)
+    last_answer(page, "stopped").wait_for(timeout=5_000)
+
+
+def test_chat_page_closing_the_tab_aborts_the_upstream(browser, app_url: str, upstream: FakeUpstream):
+    upstream.script(Script(tokens=["one ", "two"], stall_after=1))
+    tab = Page(browser, app_url, {"width": 800, "height": 600})
+    ask(tab.tab, "Tell me about Quillmate")
+    tab.tab.locator(STREAMING).get_by_text("one", exact=False).wait_for(timeout=10_000)
+    closed_at = time.monotonic()
+    tab.context.close()
+    record = upstream.wait_for_disconnect(timeout=10)
+    assert record.disconnected_at - closed_at < 5
+
+
+def test_chat_page_scroll_pinning_follows_only_at_the_bottom(page, upstream: FakeUpstream):
+    upstream.script(Script(tokens=[f"Line {i} of a long answer.\n\n" for i in range(400)], delay_s=0.01))
+    ask(page, "Tell me everything about Quillmate")
+    messages = page.get_by_test_id("messages")
+    count = page.locator(STREAMING).get_by_test_id("token-count")
+    page.locator(STREAMING).get_by_text("Line 60", exact=False).wait_for(timeout=10_000)
+    at_bottom = "el => el.scrollHeight - el.scrollTop - el.clientHeight <= 4"
+    assert messages.evaluate(at_bottom), "pinned while at the bottom"
+
+    messages.hover()
+    page.mouse.wheel(0, -400)
+    page.wait_for_timeout(200)
+    top = messages.evaluate("el => el.scrollTop")
+    before = int(count.inner_text())
+    page.wait_for_timeout(600)
+    assert int(count.inner_text()) > before, "tokens kept arriving"
+    assert messages.evaluate("el => el.scrollTop") == top, "an unpinned reader is never moved"
+    jump = page.get_by_test_id("jump-latest")
+    assert jump.is_visible()
+
+    jump.click()
+    page.wait_for_timeout(700)
+    assert messages.evaluate(at_bottom)
+    assert not jump.is_visible()
+
+    messages.hover()
+    page.mouse.wheel(0, -300)
+    page.wait_for_timeout(200)
+    top = messages.evaluate("el => el.scrollTop")
+    last_answer(page, "done").wait_for(timeout=15_000)
+    page.wait_for_timeout(300)
+    assert messages.evaluate("el => el.scrollTop") == top, "not yanked back when the answer ends"
+
+    upstream.script(Script(tokens=["Short answer."]))
+    ask(page, "And one more thing?")
+    page.locator(DONE).nth(1).wait_for(timeout=10_000)
+    page.wait_for_timeout(300)
+    assert messages.evaluate(at_bottom), "sending a new message pins"
+
+
+def test_chat_page_counters_increase_during_the_stream_then_show_usage(page, upstream: FakeUpstream):
+    upstream.script(Script(tokens=[f"t{i} " for i in range(60)], delay_s=0.03, input_tokens=1234))
+    ask(page, "Count for me")
+    streaming = page.locator(STREAMING)
+    streaming.get_by_test_id("token-count").wait_for(timeout=10_000)
+    seen = []
+    for _ in range(6):
+        seen.append(int(streaming.get_by_test_id("token-count").inner_text()))
+        page.wait_for_timeout(200)
+    assert seen == sorted(seen) and seen[-1] > seen[0]
+    assert streaming.get_by_test_id("ttft").inner_text().endswith("ms")
+    assert float(streaming.get_by_test_id("tokens-per-sec").inner_text()) > 0
+
+    done = last_answer(page, "done")
+    done.wait_for(timeout=10_000)
+    assert done.get_by_test_id("token-count").inner_text() == "60"
+    text = done.inner_text()
+    assert "1,234 in" in text and "60 out" in text and "estimated" not in text
+
+
+def test_chat_page_renders_an_unclosed_code_fence_as_code_while_streaming(page, upstream: FakeUpstream):
+    tokens = ["Here is code:\n\n", "```python\n", "def greet():\n", "    return 'hi'\n", "more"]
+    upstream.script(Script(tokens=tokens, stall_after=4))
+    ask(page, "Show me code")
+    code = page.locator(STREAMING).locator("pre code")
+    code.wait_for(timeout=10_000)
+    page.wait_for_function(
+        "() => document.querySelector('[data-state=streaming] pre code')?.textContent.includes('return')"
+    )
+    assert "def greet" in code.inner_text()
+    assert "```" not in page.locator(STREAMING).inner_text()
+    page.get_by_test_id("stop").click()
+    last_answer(page, "stopped").wait_for(timeout=5_000)
+
+
+def test_chat_page_renders_markdown_with_highlighted_code_and_citation_links(page, upstream: FakeUpstream):
+    tokens = ["Install it [1].\n\n", "**Bold** and `code`.\n\n", "```python\n", "print('x')\n", "```\n"]
+    upstream.script(Script(tokens=tokens))
+    ask(page, "How do I install Quillmate with pip?")
+    done = last_answer(page, "done")
+    done.wait_for(timeout=10_000)
+    assert done.locator("strong").inner_text() == "Bold"
+    assert done.locator(".code-block .code-copy").count() == 1
+    assert done.locator("pre code span").count() >= 1, "Pygments spans: highlighted"
+    cite = done.locator("a.cite").first
+    assert cite.inner_text() == "[1]"
+    cite.click()
+    target = cite.get_attribute("href").lstrip("#")
+    assert page.locator(f"[id='{target}']").get_attribute("open") is not None
+
+
+XSS = [
+    "<script>alert('script')</script>\n\n",
+    "<img src=x onerror=\"alert('img')\">\n\n",
+    "<style>body { display: none !important; background: red; }</style>\n\n",
+    "<iframe src=\"javascript:alert('iframe')\"></iframe>\n\n",
+    "[click me](javascript:alert('link')) and [again](JaVaScRiPt:alert('case'))\n\n",
+    "![tracker](https://example.invalid/pixel.png)\n\n",
+    "<a href=\"javascript:alert('a')\">raw link</a> *fine*\n",
+]
+
+
+PAGE_STYLE = """() => [
+    getComputedStyle(document.body).display,
+    getComputedStyle(document.body).backgroundColor,
+    document.styleSheets.length,
+]"""
+
+
+def test_chat_page_executes_nothing_from_a_hostile_answer(chat: Page, upstream: FakeUpstream):
+    page = chat.tab
+    before = page.evaluate(PAGE_STYLE)
+    upstream.script(Script(tokens=XSS, delay_s=0.05))
+    ask(page, "Say something dangerous")
+    done = last_answer(page, "done")
+    done.wait_for(timeout=10_000)
+    page.wait_for_timeout(300)
+
+    assert chat.dialogs == []
+    assert chat.console_errors == []
+    after = page.evaluate(PAGE_STYLE)
+    assert after == before, "the answer changed no page style"
+    answer = done.locator(".chatui-md")
+    for tag in ("script", "img", "style", "iframe"):
+        assert answer.locator(tag).count() == 0, tag
+    hrefs = [a.get_attribute("href") or "" for a in answer.locator("a").all()]
+    assert not any(h.lower().startswith(("javascript:", "vbscript:", "data:")) for h in hrefs)
+    assert "<script>" in done.inner_text(), "raw HTML is shown as text"
+
+
+def test_chat_page_mid_stream_error_keeps_the_partial_answer_and_retry_works(page, upstream: FakeUpstream):
+    upstream.script(Script(tokens=["Partial ", "answer ", "lost"], error_after=2), Script(tokens=["Recovered."]))
+    ask(page, "Tell me about Quillmate")
+    failed = last_answer(page, "error")
+    failed.wait_for(timeout=10_000)
+    assert "Partial answer" in failed.inner_text()
+    assert failed.get_by_test_id("error").is_visible()
+    failed.get_by_test_id("retry").click()
+    done = last_answer(page, "done")
+    done.wait_for(timeout=10_000)
+    assert "Recovered." in done.inner_text()
+    assert page.locator("[data-testid=message][data-role=user]").count() == 1, "retry reuses the question"
+
+
+def test_chat_page_error_before_any_token_shows_the_providers_message(page, upstream: FakeUpstream):
+    upstream.script(Script(http_error=401))
+    ask(page, "Tell me about Quillmate")
+    failed = last_answer(page, "error")
+    failed.wait_for(timeout=10_000)
+    assert "OPENAI_API_KEY" in failed.get_by_test_id("error").inner_text()
+    assert failed.get_by_test_id("retry").is_visible()
+
+
+def test_chat_page_composer_enter_sends_shift_enter_breaks_blank_is_not_sent(page, upstream: FakeUpstream):
+    composer = page.get_by_test_id("composer")
+    composer.fill("   ")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert page.get_by_test_id("message").count() == 0
+
+    composer.fill("")
+    composer.type("first line")
+    page.keyboard.press("Shift+Enter")
+    composer.type("second line")
+    assert composer.input_value() == "first line\nsecond line"
+    page.keyboard.press("Enter")
+    last_answer(page, "done").wait_for(timeout=10_000)
+    assert "first line\nsecond line" in page.locator("[data-role=user]").inner_text()
+    assert composer.input_value() == ""
+    assert page.evaluate("() => document.activeElement?.id") == "composer", "the composer keeps focus"
+
+
+def test_chat_page_too_long_a_question_is_refused_and_kept(page, upstream: FakeUpstream):
+    composer = page.get_by_test_id("composer")
+    composer.fill("x" * 9000)
+    page.keyboard.press("Enter")
+    page.get_by_role("alert").wait_for(timeout=5_000)
+    assert "CHATUI_MAX_MESSAGE_CHARS" in page.get_by_role("alert").inner_text()
+    assert len(composer.input_value()) == 9000, "nothing the user typed is lost"
+    assert not upstream.requests
+
+
+def test_chat_page_wire_cost_per_answer_stays_flat(browser, app_url: str, upstream: FakeUpstream):
+    """Naive streaming resends the whole answer on every update: O(n²) bytes. chatui's updates carry
+    only what changed, so a 4x longer answer costs less than 4x the bytes (each in a fresh tab, so
+    that the conversation itself is not counted)."""
+
+    def answer_bytes(tokens: int) -> int:
+        tab = Page(browser, app_url, {"width": 1000, "height": 800})
+        try:
+            words = [f"w{i}" + ("\n\n" if i % 20 == 19 else " ") for i in range(tokens)]
+            upstream.script(Script(tokens=words, delay_s=0.002))
+            start = tab.received_bytes()
+            ask(tab.tab, f"Give me {tokens} tokens")
+            last_answer(tab.tab, "done").wait_for(timeout=30_000)
+            return tab.received_bytes() - start
+        finally:
+            tab.context.close()
+
+    short, long = answer_bytes(500), answer_bytes(2000)
+    print(f"websocket bytes: 500 tokens {short}, 2000 tokens {long}, ratio {long / short:.2f}")
+    assert long < 4 * short
+
+
+def test_chat_page_never_sends_a_secret_to_the_browser(chat: Page, upstream: FakeUpstream):
+    upstream.script(Script(tokens=["Safe."]))
+    ask(chat.tab, "Anything")
+    last_answer(chat.tab, "done").wait_for(timeout=10_000)
+    sent = "".join(f if isinstance(f, str) else f.decode(errors="replace") for f in chat.frames)
+    assert "sk-test" not in sent
+    assert "sk-test" not in chat.tab.content()
+
+
+def test_chat_page_fits_a_phone(browser, app_url: str, upstream: FakeUpstream):
+    phone = Page(browser, app_url, {"width": 375, "height": 700})
+    try:
+        upstream.script(Script(tokens=["A fairly long answer that must wrap on a small screen. " * 5]))
+        ask(phone.tab, "How do I install Quillmate?")
+        last_answer(phone.tab, "done").wait_for(timeout=10_000)
+        overflow = phone.tab.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0
+        assert phone.tab.get_by_test_id("send").is_visible()
+    finally:
+        phone.context.close()

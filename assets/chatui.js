@@ -1,0 +1,171 @@
+// chatui's browser side: the few things the page must do by itself, without a round trip.
+//
+// - chatui.stream(): applies one streaming update of an answer. Finished Markdown blocks arrive
+//   once, as HTML, and are appended (never re-rendered); the unfinished tail block is replaced;
+//   text that arrived since the tail was last rendered is shown as plain text after it.
+//   The HTML was rendered by chatui.rendering on the server (markdown-it, raw HTML escaped).
+// - Scroll pinning: the message list follows new content only while the reader is at the bottom.
+//   Scrolling up unpins (and shows "jump to latest"); reaching the bottom or jumping re-pins.
+//   Nothing ever scrolls an unpinned reader.
+// - Keyboard and clicks: Esc stops an answer; code "Copy" buttons; citation links open their source.
+(() => {
+  if (window.chatui) return;
+  const chatui = (window.chatui = {});
+  const LIST = '[data-testid="messages"]';
+  let pinned = true;
+  let lastTop = 0;
+  const waiting = new Map(); // answer id -> updates that arrived before React mounted the answer
+
+  const list = () => document.querySelector(LIST);
+  const atBottom = (el) => el.scrollHeight - el.scrollTop - el.clientHeight <= 4;
+
+  function setPinned(value) {
+    pinned = value;
+    document.documentElement.toggleAttribute("data-chatui-unpinned", !value);
+  }
+
+  function follow() {
+    // Runs in the MutationObserver's microtask, before the browser paints: no frame ever shows
+    // a pinned reader above the bottom.
+    const el = list();
+    if (el && pinned && !atBottom(el)) {
+      el.scrollTop = el.scrollHeight;
+      lastTop = el.scrollTop;
+    }
+  }
+
+  document.addEventListener(
+    "scroll",
+    (event) => {
+      const el = event.target;
+      if (!(el instanceof Element) || !el.matches(LIST)) return;
+      if (atBottom(el)) setPinned(true);
+      else if (el.scrollTop < lastTop - 1) setPinned(false); // the reader moved up
+      lastTop = el.scrollTop;
+    },
+    true,
+  );
+
+  // Any change to the list (React updates, streamed text) keeps a pinned reader at the bottom.
+  new MutationObserver(() => pinned && follow()).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+    characterData: true,
+  });
+
+  chatui.jumpToLatest = () => {
+    // An instant jump: a smooth scroll would race the growing content and read as scrolling up.
+    setPinned(true);
+    const el = list();
+    if (el) {
+      el.scrollTop = el.scrollHeight;
+      lastTop = el.scrollTop;
+    }
+  };
+
+  // A new answer: pin, keep typing in the composer, and route stream() calls to this answer.
+  let current = null;
+  chatui.begin = (answerId) => {
+    current = answerId;
+    setPinned(true);
+    follow();
+    document.getElementById("composer")?.focus();
+  };
+
+  const CONTAINERS = "ul, ol, li, blockquote, div, p, h1, h2, h3, h4, h5, h6";
+
+  function lastBlock(root) {
+    // The innermost last block that holds text, where the pending text and the cursor belong
+    // (never inside inline markup such as <strong>, never after a table or a rule).
+    let node = root;
+    for (;;) {
+      const child = node.lastElementChild;
+      if (!child) return node;
+      if (child.matches("pre")) return child.querySelector("code") || child;
+      if (!child.matches(CONTAINERS) || child.classList.contains("code-head")) return node;
+      node = child;
+    }
+  }
+
+  function apply(root, frozenHtml, tailHtml, pendingText, appendPending) {
+    const frozen = root.querySelector(".md-frozen");
+    const tail = root.querySelector(".md-tail");
+    if (frozenHtml) frozen.insertAdjacentHTML("beforeend", frozenHtml);
+    let pending = root.querySelector(".md-pending");
+    let cursor = root.querySelector(".cursor");
+    if (tailHtml !== null) {
+      tail.innerHTML = tailHtml;
+      pending = null;
+    }
+    if (!pending) {
+      pending = document.createElement("span");
+      pending.className = "md-pending";
+    }
+    if (!cursor) {
+      cursor = document.createElement("span");
+      cursor.className = "cursor";
+      cursor.dataset.testid = "cursor";
+      cursor.setAttribute("aria-hidden", "true");
+    }
+    if (appendPending) pending.textContent += pendingText;
+    else pending.textContent = pendingText;
+    pending.remove();
+    cursor.remove();
+    lastBlock(tail).append(pending, cursor);
+  }
+
+  // One streaming update of the current answer (see _StreamWire in chatui/state.py): newly
+  // finished blocks, the re-rendered tail (or null: unchanged), and the raw text after the tail.
+  chatui.stream = (frozenHtml, tailHtml, pendingText) => enqueue([frozenHtml, tailHtml, pendingText, false]);
+  // The most frequent update: a few more words of raw text after the tail.
+  chatui.more = (pendingText) => enqueue(["", null, pendingText, true]);
+
+  function enqueue(update) {
+    const answerId = current;
+    const queued = waiting.get(answerId) || [];
+    queued.push(update);
+    waiting.set(answerId, queued);
+    flush(answerId, 0);
+  }
+
+  function flush(answerId, attempt) {
+    const root = document.getElementById(`answer-${answerId}`);
+    const queued = waiting.get(answerId);
+    if (!queued) return;
+    if (!root) {
+      // React has not mounted the answer yet: try again next frame (for up to ~5 s).
+      if (attempt < 300) requestAnimationFrame(() => flush(answerId, attempt + 1));
+      return;
+    }
+    waiting.delete(answerId);
+    for (const update of queued) apply(root, ...update);
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") document.querySelector('[data-testid="stop"]')?.click();
+  });
+
+  document.addEventListener("click", (event) => {
+    const copy = event.target.closest?.(".code-copy");
+    if (copy) {
+      const code = copy.closest(".code-block")?.querySelector("pre code");
+      if (code) {
+        navigator.clipboard?.writeText(code.textContent).then(() => {
+          copy.textContent = "Copied";
+          setTimeout(() => (copy.textContent = "Copy"), 1500);
+        });
+      }
+      return;
+    }
+    const cite = event.target.closest?.("a.cite");
+    if (cite) {
+      const source = document.getElementById(cite.getAttribute("href").slice(1));
+      if (source) {
+        event.preventDefault();
+        if (source.tagName === "DETAILS") source.open = true;
+        source.scrollIntoView({ block: "nearest", behavior: "smooth" });
+        source.focus?.();
+      }
+    }
+  });
+})();

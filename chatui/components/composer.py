@@ -1,0 +1,44 @@
+"""The composer: Enter sends, Shift+Enter is a new line, Send becomes Stop while an answer streams."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chatui.state import ChatState
+
+
+def composer() -> rx.Component:
+    return rx.form(
+        rx.el.div(
+            rx.text_area(
+                id="composer",
+                name="question",
+                placeholder="Ask about your docs…  (Enter to send, Shift+Enter for a new line)",
+                auto_focus=True,
+                enter_key_submit=True,
+                rows="2",
+                resize="vertical",
+                aria_label="Your question",
+                data_testid="composer",
+                class_name="composer-input",
+            ),
+            rx.cond(
+                ChatState.streaming,
+                rx.button(
+                    rx.icon("square", size=14),
+                    "Stop",
+                    type="button",
+                    color_scheme="red",
+                    on_click=ChatState.stop,
+                    aria_label="Stop the answer (Esc)",
+                    data_testid="stop",
+                ),
+                rx.button(rx.icon("arrow-up", size=16), "Send", type="submit", data_testid="send"),
+            ),
+            class_name="composer-row",
+        ),
+        rx.cond(ChatState.notice != "", rx.el.p(ChatState.notice, class_name="notice", role="alert")),
+        on_submit=ChatState.ask,
+        reset_on_submit=False,  # cleared by the handler once the question is accepted
+        class_name="composer",
+    )

@@ -1,0 +1,153 @@
+"""The conversation: finished turns, and the answer in flight with its phase, cursor and counters.
+
+Finished answers show HTML rendered on the server by `chatui.rendering` (raw HTML from the model is
+escaped there, links are checked): `rx.html` only ever receives that. The answer in flight is an
+empty frame that assets/chatui.js fills as updates arrive.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chatui.components.sources import sources_row
+from chatui.state import ChatState, Turn
+
+
+def counters(tokens, tokens_per_s, ttft, extra: list[rx.Component] | None = None) -> rx.Component:
+    return rx.el.div(
+        rx.el.span(rx.el.span(tokens, data_testid="token-count"), " tokens"),
+        rx.el.span(rx.el.span(tokens_per_s, data_testid="tokens-per-sec"), " tok/s"),
+        rx.el.span("first token ", rx.el.span(ttft, data_testid="ttft")),
+        *(extra or []),
+        class_name="counters",
+    )
+
+
+def user_message(turn: Turn) -> rx.Component:
+    return rx.el.div(
+        rx.el.div(turn.content, class_name="user-text"),
+        class_name="message user",
+        data_testid="message",
+        data_role="user",
+        data_state="done",
+    )
+
+
+def answer_actions(turn: Turn) -> rx.Component:
+    return rx.el.div(
+        rx.cond(
+            turn.content != "",
+            rx.button(
+                rx.icon("copy", size=14),
+                "Copy",
+                size="1",
+                variant="ghost",
+                on_click=rx.set_clipboard(turn.content),
+                aria_label="Copy the answer",
+            ),
+        ),
+        rx.cond(
+            turn.state == "error",
+            rx.button(
+                rx.icon("rotate-ccw", size=14),
+                "Retry",
+                size="1",
+                variant="soft",
+                on_click=ChatState.retry(turn.id),
+                disabled=ChatState.streaming,
+                data_testid="retry",
+            ),
+        ),
+        class_name="answer-actions",
+    )
+
+
+def assistant_message(turn: Turn) -> rx.Component:
+    return rx.el.div(
+        rx.el.div(turn.label, class_name="answer-label"),
+        sources_row(turn.sources),
+        rx.cond(turn.html != "", rx.html(turn.html, class_name="chatui-md")),
+        rx.cond(turn.state == "stopped", rx.el.div("Stopped", class_name="badge-stopped")),
+        rx.cond(
+            turn.error != "",
+            rx.callout(turn.error, icon="triangle_alert", color_scheme="red", data_testid="error"),
+        ),
+        counters(
+            turn.tokens,
+            turn.tokens_per_s,
+            turn.ttft,
+            [rx.el.span(turn.usage), rx.el.span(turn.duration)],
+        ),
+        answer_actions(turn),
+        class_name="message assistant",
+        data_testid="message",
+        data_role="assistant",
+        data_state=turn.state,
+    )
+
+
+def turn_view(turn: Turn) -> rx.Component:
+    return rx.cond(turn.role == "user", user_message(turn), assistant_message(turn))
+
+
+def phase_line() -> rx.Component:
+    return rx.el.div(
+        rx.cond(~ChatState.has_tokens, rx.spinner(size="1")),
+        rx.el.span(ChatState.status),
+        class_name="phase",
+    )
+
+
+def answer_in_flight() -> rx.Component:
+    return rx.el.div(
+        rx.el.div(ChatState.answer_label, class_name="answer-label"),
+        rx.cond(~ChatState.has_tokens, phase_line()),
+        sources_row(ChatState.answer_sources),
+        rx.el.div(
+            rx.el.div(class_name="md-frozen"),
+            rx.el.div(class_name="md-tail"),
+            id="answer-" + ChatState.answer_id,
+            class_name="chatui-md streaming",
+        ),
+        rx.cond(
+            ChatState.answer_error != "",
+            rx.callout(ChatState.answer_error, icon="triangle_alert", color_scheme="red", data_testid="error"),
+        ),
+        rx.cond(
+            ChatState.has_tokens,
+            counters(ChatState.live_tokens, ChatState.live_tokens_per_s, ChatState.live_ttft),
+        ),
+        class_name="message assistant",
+        data_testid="message",
+        data_role="assistant",
+        data_state="streaming",
+        key=ChatState.answer_id,
+    )
+
+
+def message_list() -> rx.Component:
+    return rx.el.div(
+        rx.el.div(
+            rx.cond(
+                ChatState.turns.length() == 0,  # type: ignore[attr-defined]
+                rx.el.div(
+                    rx.heading("Ask your docs", size="5"),
+                    rx.text("Answers come from your team's documents, with their sources.", color_scheme="gray"),
+                    class_name="empty",
+                ),
+            ),
+            rx.foreach(ChatState.turns, turn_view),
+            rx.cond(ChatState.streaming, answer_in_flight()),
+            class_name="messages-inner",
+        ),
+        class_name="messages",
+        role="log",
+        aria_live="off",
+        aria_busy=rx.cond(ChatState.streaming, "true", "false"),
+        data_testid="messages",
+    )
+
+
+def status_region() -> rx.Component:
+    """The phase, announced to screen readers (visually it is shown in the answer itself)."""
+    return rx.el.div(ChatState.status, role="status", aria_live="polite", class_name="sr-only", data_testid="status")

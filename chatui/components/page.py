@@ -1,0 +1,41 @@
+"""The chat page: header, conversation, jump-to-latest, composer."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chatui.components.composer import composer
+from chatui.components.messages import message_list, status_region
+
+
+def header() -> rx.Component:
+    return rx.el.header(
+        rx.el.div(rx.heading("chatui", size="4"), rx.text("Chat with your docs", size="2", color_scheme="gray")),
+        rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark theme"),
+        class_name="header",
+    )
+
+
+def jump_to_latest() -> rx.Component:
+    return rx.button(
+        rx.icon("arrow-down", size=14),
+        "Jump to latest",
+        size="1",
+        variant="solid",
+        radius="full",
+        class_name="jump-latest",
+        on_click=rx.call_script("chatui.jumpToLatest()"),
+        data_testid="jump-latest",
+    )
+
+
+def chat_page() -> rx.Component:
+    return rx.el.main(
+        rx.script(src="/chatui.js"),
+        header(),
+        message_list(),
+        rx.el.div(jump_to_latest(), class_name="jump-row"),
+        composer(),
+        status_region(),
+        class_name="page",
+    )

@@ -1,0 +1,419 @@
+"""Render the model's Markdown answer to safe HTML, once or incrementally while it streams.
+
+Why: the browser shows formatted text as tokens arrive, must never re-render what is finished, and
+the server's work per token must not grow with the answer. One markdown-it-py instance serves both.
+
+What must stay true:
+- Safe by construction: raw HTML is escaped (``html=False``); the only hrefs emitted are http(s),
+  mailto, fragments and relative URLs (``_allowed_href``, checked on every link after parsing);
+  images are never fetched (they become links); Pygments output is escaped text in ``<span>``s.
+- Incremental == one-shot: for any split of the text into ``feed()`` chunks, the ``frozen_html`` of
+  every ``update()`` plus ``finish().frozen_html`` equals ``render_markdown(text)`` byte for byte.
+  It holds because no rule looks across top-level blocks (link reference definitions and raw HTML
+  are off) and because a block is frozen only on evidence from *complete* lines: the next block
+  starts on one, or the block is closed (``_is_closed``). A partial line can still change the
+  lines before it: ```` ```a`b ```` is no fence, ``- - - x`` no rule, ``|-x|`` no delimiter row.
+- Work per ``update()`` follows the unfrozen text, not the answer: blocks are looked for only when
+  a line completes, the tail render is debounced and reuses the HTML of unchanged inline content
+  and of code lines already lexed. Those caches and the fix-ups for unfinished syntax (``**``, a
+  backtick, a half-typed link) are for the tail only; frozen HTML is always rendered from scratch.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml, isPunctChar, unescapeAll
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+__all__ = ["IncrementalMarkdown", "StreamUpdate", "render_markdown"]
+
+_LINK_ATTRS = {"rel": "noopener noreferrer nofollow", "target": "_blank"}
+_INVISIBLE = re.compile(r"[\s\x00-\x20\x7f-\xa0\xad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_CITE = re.compile(r"\[([1-9][0-9]{0,3})\]")
+_LINE_END = re.compile(r"\r\n?|\n")
+_CLOSING_FENCE = re.compile(r" {0,3}(`+|~+)[ \t]*(?:\r\n?|\n)")
+_INLINE_SYNTAX = re.compile(r"\\|`+|\*+|_+|~+|\]\(|<")
+_AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^<>\s]*>")
+_HALF_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*$")
+_HALF_OPENER = re.compile(r"(?:(?<=\s)|^)[*_~]+$")
+_PENDING_MARKUP = re.compile(r"(?m)^[ \t]{0,3}#+[ \t]?|[*`~]")
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def _allowed_href(url: str) -> bool:
+    """http(s), mailto, fragment and relative URLs. Stricter than a browser on purpose: escapes are
+    decoded and controls, spaces and invisibles removed first, so ``java%09script:`` is refused."""
+    head = re.split(r"[/?#]", _INVISIBLE.sub("", unquote(url)).lower(), maxsplit=1)[0]
+    return ":" not in head or head.split(":", 1)[0] in ("http", "https", "mailto")
+
+
+# -- markdown-it configuration ---------------------------------------------------------------------
+
+
+def _cite_rule(state: StateInline, silent: bool) -> bool:
+    """``[n]`` -> a citation when 1 <= n <= sources. Says no in silent mode (a link label being
+    scanned): markdown-it takes any multi-character token starting with ``[`` there for a nested
+    link and would give up on ``[see [1]](url)``."""
+    if silent or state.src[state.pos] != "[" or state.linkLevel > 0:
+        return False
+    match = _CITE.match(state.src, state.pos, state.posMax)
+    if match is None or int(match[1]) > state.env.get("chatui_sources", 0):
+        return False
+    if match.end() < state.posMax and state.src[match.end()] == "(":
+        return False  # `[n](url)` is an ordinary link
+    state.push("chatui_cite", "a", 0).meta = {"n": int(match[1])}
+    state.pos = match.end()
+    return True
+
+
+def _sanitize_links(state: StateCore) -> None:
+    """Last core rule: a link to another scheme becomes its label; an image becomes a link."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        out: list[Token] = []
+        dropped: list[bool] = []  # per open link: was its <a> dropped?
+        for tok in block.children:
+            if tok.type == "link_open":
+                dropped.append(not _allowed_href(str(tok.attrs.get("href", ""))))
+                tok.attrs |= _LINK_ATTRS
+                out += [] if dropped[-1] else [tok]
+            elif tok.type == "link_close":
+                out += [] if dropped.pop() else [tok]
+            elif tok.type == "image":
+                alt = state.md.renderer.renderInlineAsText(tok.children, state.md.options, state.env)
+                href = str(tok.attrs.get("src", ""))
+                link = _allowed_href(href) and False not in dropped  # and not inside another <a>
+                title = {"title": tok.attrs["title"]} if "title" in tok.attrs else {}
+                out += (
+                    [Token("link_open", "a", 1, attrs={"href": href} | title | _LINK_ATTRS)] if link else []
+                )
+                out += [Token("text", "", 0, content=f"🖼 {alt}" if link else alt)]
+                out += [Token("link_close", "a", -1)] if link else []
+            else:
+                out.append(tok)
+        block.children = out
+
+
+@lru_cache(maxsize=64)
+def _lexer(lang: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def _highlighted(code: str, lang: str, cache: dict[Any, str] | None) -> str:
+    lexer = _lexer(lang.lower()) if lang else None
+    if lexer is None or not code:
+        return escapeHtml(code)
+    if cache is None:
+        return highlight(code, lexer, _FORMATTER)
+    # Tail render: lex pieces that each get lexed once, so a growing block costs O(its length): a
+    # prefix of complete lines (re-lexed when the block has doubled), then each later line alone.
+    # The partial last line stays plain. The final render lexes the whole block in one go.
+    done = code[: code.rfind("\n") + 1]
+    base = cache.get(("base", lang), "")
+    if not done.startswith(base) or len(done) > 2 * len(base):
+        base = cache[("base", lang)] = done
+    parts = []
+    for piece in [base, *done[len(base) :].splitlines(keepends=True)]:
+        if (lang, piece) not in cache:
+            cache[(lang, piece)] = highlight(piece, lexer, _FORMATTER) if piece else ""
+        parts.append(cache[(lang, piece)])
+    return "".join(parts) + escapeHtml(code[len(done) :])
+
+
+def _render_code(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    tok = tokens[idx]
+    info = unescapeAll(tok.info).split(maxsplit=1) if tok.type == "fence" else []
+    lang = info[0] if info else ""
+    body = _highlighted(tok.content, lang, env.get("chatui_code_cache"))
+    attr = escapeHtml(lang)
+    code_open = f'<code class="language-{attr}">' if lang else "<code>"
+    return (
+        f'<div class="code-block"><div class="code-head"><span class="code-lang">{attr}</span>'
+        '<button type="button" class="code-copy" aria-label="Copy code">Copy</button></div>'
+        f"<pre>{code_open}{body}</code></pre></div>\n"
+    )
+
+
+def _render_cite(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    n, prefix = tokens[idx].meta["n"], escapeHtml(env.get("chatui_anchor_prefix", ""))
+    return f'<a class="cite" href="#{prefix}{n}" data-cite="{n}">[{n}]</a>'
+
+
+def _render_link_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    # Defence in depth: _sanitize_links has removed these already; never emit a bad href anyway.
+    if not _allowed_href(str(tokens[idx].attrs.get("href", ""))):
+        return "<a>"
+    return self.renderToken(tokens, idx, options, env)  # type: ignore[no-any-return]
+
+
+def _build_markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    # Reference definitions let a later block change an earlier one; raw HTML is never rendered.
+    md.disable(["reference", "html_block", "html_inline"])
+    # markdown-it's validateLink leaves a refused [x](javascript:...) as literal source text, and
+    # lets "java%09script:" through: accept everything here, _sanitize_links applies the policy.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    md.inline.ruler.before("link", "chatui_cite", _cite_rule)
+    md.core.ruler.push("chatui_links", _sanitize_links)
+    md.add_render_rule("fence", _render_code)
+    md.add_render_rule("code_block", _render_code)
+    md.add_render_rule("chatui_cite", _render_cite)
+    md.add_render_rule("link_open", _render_link_open)
+    # Inline HTML this module rendered for an earlier tail render (IncrementalMarkdown._render_tail).
+    md.add_render_rule("chatui_cached", lambda self, tokens, idx, options, env: tokens[idx].content)
+    return md
+
+
+_MD = _build_markdown()
+_CORE = dict(zip(_MD.core.ruler.get_active_rules(), _MD.core.ruler.getRules(""), strict=True))
+_UP_TO_BLOCK = [fn for name, fn in _CORE.items() if name in ("normalize", "block")]
+_AFTER_BLOCK = [fn for name, fn in _CORE.items() if name not in ("normalize", "block")]
+
+
+def _run(state: StateCore, rules: list[Callable[[StateCore], None]]) -> StateCore:
+    for rule in rules:
+        rule(state)
+    return state
+
+
+def render_markdown(text: str, *, sources: int = 0, anchor_prefix: str = "") -> str:
+    """One-shot render of a whole answer to safe HTML (the reference the incremental render must equal)."""
+    return _MD.render(text, {"chatui_sources": sources, "chatui_anchor_prefix": anchor_prefix})
+
+
+# -- the tail ----------------------------------------------------------------------------------------
+
+
+def _is_closed(block: Token, src: str, line_starts: list[int]) -> bool:
+    """Whether no later line can change this top-level block (the last one of the complete lines):
+    a heading or rule; a fence with its closing line; a paragraph, quote or table and a blank line.
+    Lists and indented code can go on after a blank line: they wait for the next block."""
+    assert block.map is not None
+    first, end = block.map
+    if block.type in ("heading_open", "hr"):
+        return True
+    if block.type == "fence" and first < end - 1:
+        last = _CLOSING_FENCE.fullmatch(src, line_starts[end - 1], line_starts[end])
+        return last is not None and last[1][0] == block.markup[0] and len(last[1]) >= len(block.markup)
+    if block.type in ("paragraph_open", "blockquote_open", "table_open") and end < len(line_starts) - 1:
+        return not src[line_starts[end] : line_starts[end + 1]].strip(" \t\r\n")
+    return False
+
+
+def _can_open_close(s: str, start: int, end: int) -> tuple[bool, bool]:
+    """Whether the delimiter run s[start:end] can open / close emphasis (CommonMark flanking)."""
+    before, after = s[start - 1] if start else " ", s[end] if end < len(s) else " "
+    left = not after.isspace() and (not isPunctChar(after) or before.isspace() or isPunctChar(before))
+    right = not before.isspace() and (not isPunctChar(before) or after.isspace() or isPunctChar(after))
+    if s[start] == "_":  # no intraword _: snake_case_names stay as they are
+        return left and (not right or isPunctChar(before)), right and (not left or isPunctChar(after))
+    return left, right
+
+
+def _scan(s: str) -> tuple[list[list[Any]], int]:
+    """Walk inline Markdown, approximating markdown-it (only for the tail): the emphasis runs left
+    open ([char, count, end]) and where an unclosed code span starts (-1: none)."""
+    stack: list[list[Any]] = []
+    i = 0
+    while (match := _INLINE_SYNTAX.search(s, i)) is not None:
+        i, j, c = match.start(), match.end(), match[0][0]
+        if c == "\\":
+            j = i + 2
+        elif c == "`":
+            close = re.compile(rf"(?<!`){match[0]}(?!`)").search(s, j)
+            if close is None:
+                return stack, i
+            j = close.end()
+        elif c in "*_~" and (c != "~" or j - i >= 2):
+            left, right = _can_open_close(s, i, j)
+            count = j - i
+            while right and count and any(entry[0] == c for entry in stack):
+                k = max(n for n, entry in enumerate(stack) if entry[0] == c)
+                used = min(count, stack[k][1])
+                stack[k][1] -= used
+                count -= used
+                del stack[k + (stack[k][1] > 0) :]
+            if left and count:
+                stack.append([c, count, j])
+        elif c == "]":
+            j = s.find(")", j) + 1 or len(s)  # skip a link destination
+        elif c == "<" and (auto := _AUTOLINK.match(s, i)) is not None:
+            j = auto.end()
+        i = j
+    return stack, -1
+
+
+def _close_unfinished(s: str) -> str:
+    """Close what the model has opened but not yet closed at the end of the last paragraph."""
+    half = _HALF_LINK.search(s)
+    if half is not None and "`" not in half[0]:
+        s = s[: half.start()] + half[1]  # [label](http://par -> label
+    s = _HALF_OPENER.sub("", s.rstrip()).rstrip()  # "text **": an opener still being typed
+    stack, code_at = _scan(s)
+    code_closer = ""
+    if code_at >= 0:
+        run = len(s) - code_at - len(s[code_at:].lstrip("`"))
+        if s[code_at + run :].strip():
+            code_closer = s[code_at : code_at + run]
+        else:
+            s = s[:code_at].rstrip()  # a lone opening backtick: hide it
+    while stack and not code_closer and not s[stack[-1][2] :].strip():
+        _, count, end = stack.pop()  # an opener with nothing after it yet: hide it
+        s = s[: end - count].rstrip()
+    return s + code_closer + "".join(c * count for c, count, _ in reversed(stack))
+
+
+def _fix_tail(tokens: list[Token]) -> None:
+    """Apply _close_unfinished to the tail's last paragraph or heading, if the tail ends with one."""
+    for idx in range(len(tokens) - 1, 0, -1):
+        tok = tokens[idx]
+        if tok.type == "inline":
+            if tokens[idx - 1].type == "heading_open" and not tok.content:
+                del tokens[idx - 1 : idx + 2]  # a lone "#" still being typed
+            elif tokens[idx - 1].type in ("paragraph_open", "heading_open"):
+                tok.content = _close_unfinished(tok.content)
+            return
+        if tok.nesting != -1:
+            return  # the tail ends in a fence, a rule or another non-paragraph block
+
+
+# -- streaming ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StreamUpdate:
+    """What the browser should do now (see IncrementalMarkdown.update)."""
+
+    frozen_html: str  # final HTML since the previous update: append it, never touch it again
+    tail_html: str | None  # replaces the previous tail; None: keep the old tail (debounced)
+    pending_text: str  # plain TEXT (insert as text, not HTML) to show after the tail until the next one
+
+
+class IncrementalMarkdown:
+    """Renders a streamed answer block by block; see the module docstring for the guarantees."""
+
+    def __init__(
+        self,
+        *,
+        sources: int = 0,
+        anchor_prefix: str = "",
+        debounce_s: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._env = {"chatui_sources": sources, "chatui_anchor_prefix": anchor_prefix}
+        self._debounce_s, self._clock = debounce_s, clock
+        self._chunks: list[str] = []
+        self._frozen: list[str] = []
+        self._buf = ""  # the unfrozen text: everything after the last frozen block
+        self._complete = 0  # length of the prefix of _buf made of complete lines
+        self._scanned = 0  # _complete when blocks were last looked for
+        self._rendered = 0  # len(_buf) when the tail was last rendered
+        self._last_render: float | None = None
+        self._finished = False
+        # Tail caches, so that re-rendering a growing tail costs about what is new in it:
+        self._code_cache: dict[Any, str] = {}  # pieces of highlighted code (see _highlighted)
+        self._tail_env = self._env | {"chatui_code_cache": self._code_cache}
+        self._inline: dict[str, str] = {}  # inline Markdown -> HTML, from the previous tail render
+
+    @property
+    def text(self) -> str:
+        """All text fed so far."""
+        self._chunks[:] = ["".join(self._chunks)] if self._chunks else []
+        return self._chunks[0] if self._chunks else ""
+
+    @property
+    def html(self) -> str:
+        """All frozen HTML so far (after finish(): the whole answer)."""
+        self._frozen[:] = ["".join(self._frozen)] if self._frozen else []
+        return self._frozen[0] if self._frozen else ""
+
+    def feed(self, text: str) -> None:
+        """Append streamed text, split anywhere (mid-word, mid-syntax, between CR and LF)."""
+        if self._finished:
+            raise RuntimeError("IncrementalMarkdown.feed() after finish(): start a new one per answer.")
+        last_end = max(text.rfind("\n"), text.rfind("\r"))
+        if last_end >= 0:
+            self._complete = len(self._buf) + last_end + 1
+        self._chunks.append(text)
+        self._buf += text
+
+    def update(self) -> StreamUpdate:
+        """What to send now: newly final blocks, and the tail if it is due for a re-render."""
+        if self._finished:
+            return StreamUpdate("", None, "")
+        frozen = self._freeze() if self._complete > self._scanned else ""
+        now, first = self._clock(), self._last_render is None
+        due = first or frozen or now - self._last_render >= self._debounce_s  # type: ignore[operator]
+        if due and (first or frozen or len(self._buf) != self._rendered):
+            tail = self._render_tail()
+            self._last_render, self._rendered = now, len(self._buf)
+            return StreamUpdate(frozen, tail, "")
+        start = self._rendered
+        at_line_start = start == 0 or self._buf[start - 1] in "\r\n"
+        pending = _PENDING_MARKUP.sub("", ("" if at_line_start else "x") + self._buf[start:])
+        return StreamUpdate(frozen, None, pending if at_line_start else pending[1:])
+
+    def finish(self) -> StreamUpdate:
+        """Render every remaining block as final, as-is. Safe to call twice (the second is empty)."""
+        if self._finished:
+            return StreamUpdate("", "", "")
+        self._finished = True
+        html = _MD.render(self._buf, self._env) if self._buf else ""
+        self._frozen.append(html)
+        self._buf, self._complete, self._scanned, self._rendered = "", 0, 0, 0
+        return StreamUpdate(html, "", "")
+
+    def _freeze(self) -> str:
+        """Render and drop every top-level block known to be final; keep the rest as the tail."""
+        self._scanned = self._complete
+        src = self._buf[: self._complete]
+        state = _run(StateCore(src, _MD, self._env), _UP_TO_BLOCK)
+        starts = [n for n, tok in enumerate(state.tokens) if tok.level == 0 and tok.nesting >= 0]
+        line_starts = [0, *(m.end() for m in _LINE_END.finditer(src))]
+        if starts and _is_closed(state.tokens[starts[-1]], src, line_starts):
+            keep, cut = len(state.tokens), len(src)
+        elif len(starts) >= 2:
+            keep, cut = starts[-1], line_starts[state.tokens[starts[-1]].map[0]]  # type: ignore[index]
+        else:
+            return ""
+        state.tokens = state.tokens[:keep]
+        html = _MD.renderer.render(_run(state, _AFTER_BLOCK).tokens, _MD.options, self._env)
+        self._frozen.append(html)
+        self._buf = self._buf[cut:]
+        self._complete, self._scanned, self._rendered = self._complete - cut, self._scanned - cut, 0
+        self._code_cache.clear()
+        return html
+
+    def _render_tail(self) -> str:
+        """The unfrozen text with fix-ups; only inline content not rendered last time is parsed."""
+        state = _run(StateCore(self._buf, _MD, self._tail_env), _UP_TO_BLOCK)
+        _fix_tail(state.tokens)
+        inlines = [tok for tok in state.tokens if tok.type == "inline"]
+        known = {tok.content: self._inline[tok.content] for tok in inlines if tok.content in self._inline}
+        fresh = StateCore("", _MD, self._tail_env)
+        fresh.tokens = [tok for tok in inlines if tok.content not in known]
+        for tok in _run(fresh, _AFTER_BLOCK).tokens:
+            known[tok.content] = _MD.renderer.renderInline(tok.children or [], _MD.options, self._tail_env)
+        for tok in inlines:
+            tok.children = [Token("chatui_cached", "", 0, content=known[tok.content])]
+        self._inline = known
+        return _MD.renderer.render(state.tokens, _MD.options, self._tail_env)
