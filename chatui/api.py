@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from chatui.api_ingest import ingest_routes
 from chatui.chat_request import parse_chat_request
 from chatui.config import Settings, get_settings
 from chatui.errors import ChatUIError, ConfigError, InputError
@@ -117,7 +118,7 @@ def create_api(
         events = answer(
             chat.message,
             chat.history_messages(),
-            AnswerOptions(provider=chat.provider, model=chat.model),
+            AnswerOptions(provider=chat.provider, model=chat.model, collection=chat.collection),
             settings=config,
             knowledge_base=knowledge_base,
             provider=provider,
@@ -147,5 +148,6 @@ def create_api(
         routes=[
             Route("/api/chat/stream", chat_stream, methods=["POST"]),
             Route("/api/health", health, methods=["GET"]),
+            *ingest_routes(current_settings, error_response),
         ]
     )

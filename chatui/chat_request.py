@@ -9,6 +9,7 @@ to change; nothing is started for it.
 from __future__ import annotations
 
 import json
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
@@ -17,6 +18,9 @@ from chatui.config import Settings
 from chatui.errors import InputError
 from chatui.providers import PROVIDERS
 from chatui.providers.base import ChatMessage
+
+
+_COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]")
 
 
 class HistoryTurn(BaseModel):
@@ -33,6 +37,7 @@ class ChatRequest(BaseModel):
     history: list[HistoryTurn] = []
     provider: StrictStr | None = None
     model: StrictStr | None = None
+    collection: StrictStr | None = None
 
     def history_messages(self) -> tuple[ChatMessage, ...]:
         return tuple(ChatMessage(turn.role, turn.content) for turn in self.history)
@@ -57,12 +62,24 @@ def parse_chat_request(body: bytes, settings: Settings) -> ChatRequest:
         )
         raise InputError(f"The request is invalid: {problems}.", code="invalid_request") from None
     check_question(request.message, request.history_messages(), settings)
+    if request.collection is not None:
+        check_collection(request.collection)
     if request.provider is not None and request.provider not in PROVIDERS:
         raise InputError(
             f"Unknown provider {request.provider!r}: choose one of {', '.join(sorted(PROVIDERS))}.",
             code="unknown_provider",
         )
     return request
+
+
+def check_collection(name: str) -> None:
+    """Knowledge base names: 3 to 63 letters, digits, '.', '_' or '-' (what Chroma accepts)."""
+    if not _COLLECTION_NAME.fullmatch(name):
+        raise InputError(
+            f"{name!r} is not a knowledge base name: use 3 to 63 letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit.",
+            code="invalid_collection",
+        )
 
 
 def check_question(question: str, history: tuple[ChatMessage, ...], settings: Settings) -> None:

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, validation_alias=_env("CHATUI_TOP_K"))
     min_score: float = Field(0.05, ge=0, le=1, validation_alias=_env("CHATUI_MIN_SCORE"))
     chunk_chars: int = Field(1200, ge=200, validation_alias=_env("CHATUI_CHUNK_CHARS"))
+    ingest_root: Path | None = Field(None, validation_alias=_env("CHATUI_INGEST_ROOT"))
+    max_upload_bytes: int = Field(
+        50 * 1024 * 1024, gt=0, validation_alias=_env("CHATUI_MAX_UPLOAD_BYTES")
+    )
 
     # Limits on what a client may send, and how the API streams.
     max_message_chars: int = Field(8000, gt=0, validation_alias=_env("CHATUI_MAX_MESSAGE_CHARS"))

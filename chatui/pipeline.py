@@ -59,6 +59,7 @@ class AnswerOptions:
     provider: str | None = None
     model: str | None = None
     top_k: int | None = None
+    collection: str | None = None  # a named knowledge base; default CHATUI_COLLECTION
 
 
 async def answer(
@@ -76,6 +77,8 @@ async def answer(
     (the API resolves the provider first so that a bad choice is a 4xx, not a stream).
     """
     settings = settings or get_settings()
+    if options.collection and options.collection != settings.collection:
+        settings = settings.model_copy(update={"collection": options.collection})
     clock = AnswerClock()
 
     try:
