@@ -21,7 +21,8 @@ from starlette.routing import Route
 from chatui.chat_request import check_collection
 from chatui.config import Settings
 from chatui.errors import ChatUIError, InputError
-from chatui.ingest_jobs import IngestJob, IngestJobs, allowed_path, safe_upload_name, upload_dir
+from chatui.ingest_jobs import JOBS as jobs
+from chatui.ingest_jobs import IngestJob, allowed_path, safe_upload_name, upload_dir
 from chatui.retrieval.ingest import SUPPORTED_SUFFIXES
 from chatui.sse import ServerSentEvent
 from chatui.sse_response import HEADERS
@@ -32,8 +33,6 @@ UPLOAD_CHUNK = 1024 * 1024
 def ingest_routes(
     current_settings: Callable[[], Settings], error_response: Callable[[ChatUIError], Response]
 ) -> list[Route]:
-    jobs = IngestJobs()
-
     async def start(request: Request) -> Response:
         try:
             settings = current_settings()

@@ -3,7 +3,11 @@
 import reflex as rx
 
 from chatui.api import create_api
+from chatui.components.docs_page import docs_page
 from chatui.components.page import chat_page
+from chatui.docs_state import DocsState
+from chatui.state import ChatState
 
 app = rx.App(api_transformer=create_api(), stylesheets=["/chat.css", "/markdown.css"])
-app.add_page(chat_page, route="/", title="chatui")
+app.add_page(chat_page, route="/", title="chatui", on_load=ChatState.load_collections)
+app.add_page(docs_page, route="/docs", title="chatui · Docs", on_load=DocsState.refresh)

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, validation_alias=_env("CHATUI_TOP_K"))
     min_score: float = Field(0.05, ge=0, le=1, validation_alias=_env("CHATUI_MIN_SCORE"))
     chunk_chars: int = Field(1200, ge=200, validation_alias=_env("CHATUI_CHUNK_CHARS"))
+    chunk_overlap: int = Field(0, ge=0, validation_alias=_env("CHATUI_CHUNK_OVERLAP"))
     ingest_root: Path | None = Field(None, validation_alias=_env("CHATUI_INGEST_ROOT"))
     max_upload_bytes: int = Field(
         50 * 1024 * 1024, gt=0, validation_alias=_env("CHATUI_MAX_UPLOAD_BYTES")

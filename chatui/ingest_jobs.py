@@ -130,6 +130,9 @@ async def _run(job: IngestJob, paths: list[Path], settings: Settings) -> None:
     )
 
 
+JOBS = IngestJobs()  # the process's jobs, shared by the API and the Docs page
+
+
 def allowed_path(requested: str, root: Path | None) -> Path:
     """`requested` resolved inside `root`, or an `InputError` (403) saying why not."""
     if root is None:

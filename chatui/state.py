@@ -31,7 +31,7 @@ from chatui.coalesce import frames
 from chatui.config import get_settings
 from chatui.errors import ChatUIError
 from chatui.events import Event
-from chatui.pipeline import answer
+from chatui.pipeline import AnswerOptions, answer, open_knowledge_base
 from chatui.providers.base import ChatMessage
 from chatui.rendering import IncrementalMarkdown, StreamUpdate
 from chatui.timing import AnswerClock
@@ -49,6 +49,7 @@ class Source:
     title: str = ""
     snippet: str = ""
     anchor: str = ""
+    heading: str = ""  # the last part of the title, for the chip
 
 
 @dataclasses.dataclass
@@ -72,6 +73,8 @@ class Turn:
 class ChatState(rx.State):
     turns: list[Turn] = []
     notice: str = ""  # why the composer's text was not sent
+    collection: str = ""  # the knowledge base questions go to ("" = CHATUI_COLLECTION)
+    collections: list[str] = []
 
     # The answer in flight (its text is not here: see the module docstring).
     streaming: bool = False
@@ -124,6 +127,22 @@ class ChatState(rx.State):
             yield event
 
     @rx.event
+    async def load_collections(self):
+        settings = get_settings()
+        try:
+            store = await open_knowledge_base(settings)
+            names = await asyncio.to_thread(store.collection_names)
+        except ChatUIError:
+            names = []
+        self.collections = sorted(set(names) | {settings.collection})
+        self.collection = self.collection or settings.collection
+
+    @rx.event
+    def choose_collection(self, name: str):
+        if name in self.collections:
+            self.collection = name
+
+    @rx.event
     def stop(self):
         task = _running.get(self.router.session.client_token)
         if task is not None:
@@ -145,7 +164,8 @@ class ChatState(rx.State):
         sources = 0
         outcome = "done"
         try:
-            async for batch in frames(answer(question, history)):
+            options = AnswerOptions(collection=self.collection or None)
+            async for batch in frames(answer(question, history, options)):
                 texts = [e.text for e in batch if e.kind == "token"]
                 sources += sum(e.kind == "citation" for e in batch)
                 if texts and markdown is None:  # citations always come before the first token
@@ -214,8 +234,9 @@ class ChatState(rx.State):
                 self.status = f"Found {found} source{'s' * (found != 1)}. Generating…"
             case "citation":
                 anchor = f"src-{self.answer_id}-{event.marker}"
+                heading = event.title.rsplit(" > ", 1)[-1]
                 self.answer_sources.append(
-                    Source(event.marker, event.source, event.title, event.snippet, anchor)
+                    Source(event.marker, event.source, event.title, event.snippet, anchor, heading)
                 )
             case "error":
                 self.answer_error = event.message

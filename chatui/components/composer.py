@@ -37,6 +37,18 @@ def composer() -> rx.Component:
             ),
             class_name="composer-row",
         ),
+        rx.el.div(
+            rx.el.label("Knowledge base", html_for="kb-select", class_name="field-label"),
+            rx.el.select(
+                rx.foreach(ChatState.collections, lambda name: rx.el.option(name, value=name)),
+                value=ChatState.collection,
+                on_change=ChatState.choose_collection,
+                id="kb-select",
+                class_name="kb-select",
+                data_testid="kb-select",
+            ),
+            class_name="composer-meta",
+        ),
         rx.cond(ChatState.notice != "", rx.el.p(ChatState.notice, class_name="notice", role="alert")),
         on_submit=ChatState.ask,
         reset_on_submit=False,  # cleared by the handler once the question is accepted

@@ -6,14 +6,7 @@ import reflex as rx
 
 from chatui.components.composer import composer
 from chatui.components.messages import message_list, status_region
-
-
-def header() -> rx.Component:
-    return rx.el.header(
-        rx.el.div(rx.heading("chatui", size="4"), rx.text("Chat with your docs", size="2", color_scheme="gray")),
-        rx.color_mode.button(size="2", variant="ghost", aria_label="Switch light or dark theme"),
-        class_name="header",
-    )
+from chatui.components.nav import header
 
 
 def jump_to_latest() -> rx.Component:

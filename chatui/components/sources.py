@@ -11,10 +11,14 @@ def source_chip(source: Source) -> rx.Component:
     return rx.el.details(
         rx.el.summary(
             rx.el.span("[", source.marker, "]", class_name="source-marker"),
-            rx.el.span(source.title, class_name="source-title"),
+            rx.el.span(source.heading, class_name="source-title"),
             rx.el.span(source.source, class_name="source-path"),
+            title=source.title,
         ),
-        rx.el.p(source.snippet, class_name="source-snippet"),
+        rx.el.div(
+            rx.el.div(source.title, class_name="source-trail"),
+            rx.el.p(source.snippet, class_name="source-snippet"),
+        ),
         id=source.anchor,
         class_name="source",
         data_testid="source",

@@ -1,7 +1,8 @@
 """Retrieval: find the passages of the team's docs that answer a question.
 
 Import the public names from here: `ChromaStore` (the knowledge base), `ingest_paths` (files ->
-chunks -> store), the chunkers, the embedders and the `Passage` value the rest of chatui consumes.
+chunks -> store) and `ingest_lock` (one writer at a time), `load_document` (any supported format
+-> Markdown), the chunkers, the embedders and the `Passage` value the rest of chatui consumes.
 
 What must stay true: importing this package (which every `chatui.retrieval.passage` import does)
 does not import chromadb, which takes about a second; the store and ingest names load on first use.
@@ -22,8 +23,10 @@ if TYPE_CHECKING:
         IngestProgress,
         IngestReport,
         SkippedFile,
+        ingest_lock,
         ingest_paths,
     )
+    from chatui.retrieval.loaders import Document, UnreadableFile, load_document
     from chatui.retrieval.store import ChromaStore, FileChunks
 
 _LAZY = {
@@ -34,12 +37,17 @@ _LAZY = {
     "IngestReport": "chatui.retrieval.ingest",
     "SkippedFile": "chatui.retrieval.ingest",
     "ingest_paths": "chatui.retrieval.ingest",
+    "ingest_lock": "chatui.retrieval.ingest",
+    "Document": "chatui.retrieval.loaders",
+    "UnreadableFile": "chatui.retrieval.loaders",
+    "load_document": "chatui.retrieval.loaders",
 }
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "ChromaStore",
     "Chunk",
+    "Document",
     "Embedder",
     "FileChunks",
     "HashingEmbedder",
@@ -47,9 +55,12 @@ __all__ = [
     "IngestReport",
     "Passage",
     "SkippedFile",
+    "UnreadableFile",
     "chunk_markdown",
     "chunk_text",
+    "ingest_lock",
     "ingest_paths",
+    "load_document",
 ]
 
 

@@ -16,6 +16,12 @@ What must stay true:
   packed up to `max_chars`; a fenced code block that fits in `max_chars` is never split; a block
   longer than `max_chars` is split on line boundaries, and a split code fence is closed and
   reopened in every piece so each piece still renders as code.
+- `overlap` (0 by default) repeats the end of a chunk at the start of the next one cut from the
+  same section: whole trailing blocks (never a heading) for packed chunks, whole trailing lines for
+  the pieces of a split block. It never pushes a chunk past `max_chars` (the overlap is dropped
+  instead) and never crosses a heading, so each chunk still belongs to exactly one section.
+- `title`, when given (a loader that knows the document's title: HTML `<title>`, PDF metadata),
+  wins over front matter, the first H1 and the file name.
 - `id` is a hash of (source, position, text): stable across runs, different when any part moves.
 """
 
@@ -63,26 +69,38 @@ def chunk_id(source: str, position: int, text: str) -> str:
     return digest.hexdigest()
 
 
-def chunk_markdown(text: str, source: str, max_chars: int = 1200) -> list[Chunk]:
+def chunk_markdown(
+    text: str, source: str, max_chars: int = 1200, *, overlap: int = 0, title: str = ""
+) -> list[Chunk]:
     """Chunks of a markdown document, in document order. See the module docstring for the rules."""
-    _check_max_chars(max_chars)
+    _check_sizes(max_chars, overlap)
     text = _normalise_newlines(text)
     body, front_title = _split_front_matter(text)
     lines = body.split("\n")
     tokens = _md.parse(body)
-    doc_title = front_title or _first_h1(tokens) or _stem_of(source)
+    doc_title = title or front_title or _first_h1(tokens) or _stem_of(source)
 
     pieces: list[tuple[str, str]] = []  # (title, text), before ids are assigned
     trail: list[tuple[int, str]] = []  # (heading level, heading text)
     current: list[str] = []
     current_title = doc_title
     only_headings = True
+    headings = 0  # how many of `current`'s blocks are headings (they always come first)
+    carry: list[str] = []  # the overlap owed to the next chunk of this section
 
     def flush() -> None:
-        nonlocal current, only_headings
+        nonlocal current, only_headings, headings, carry
         if current:
             pieces.append((current_title, "\n\n".join(current)))
-        current, only_headings = [], True
+        carry = _tail(current[headings:], overlap)
+        current, only_headings, headings = [], True, 0
+
+    def add(block: str) -> None:
+        nonlocal current, only_headings, carry
+        if not current and carry and len("\n\n".join([*carry, block])) <= max_chars:
+            current = list(carry)
+        current.append(block)
+        only_headings, carry = False, []
 
     for i, token in enumerate(tokens):
         if token.level != 0 or token.map is None or token.nesting == -1:
@@ -95,6 +113,8 @@ def chunk_markdown(text: str, source: str, max_chars: int = 1200) -> list[Chunk]
             level = int(token.tag[1])
             if not only_headings:
                 flush()
+            carry = []  # a new section owes nothing to the previous one
+            headings += 1
             while trail and trail[-1][0] >= level:
                 trail.pop()
             trail.append((level, _inline_text(tokens[i + 1])))
@@ -103,29 +123,30 @@ def chunk_markdown(text: str, source: str, max_chars: int = 1200) -> list[Chunk]
             continue
         size = len("\n\n".join([*current, block]))
         if size <= max_chars:
-            current.append(block)
-            only_headings = False
+            add(block)
             continue
         # It does not fit. Headings alone are not worth a chunk: drop them (the title keeps them).
         if only_headings:
-            current = []
+            current, headings = [], 0
         else:
             flush()
         if len(block) <= max_chars:
-            current.append(block)
-            only_headings = False
+            add(block)
             continue
-        for part in _split_block(block, token, max_chars):
+        for part in _split_block(block, token, max_chars, overlap):
             pieces.append((current_title, part))
+        carry = []
     flush()
     return _assign_ids(pieces, source, doc_title)
 
 
-def chunk_text(text: str, source: str, max_chars: int = 1200) -> list[Chunk]:
+def chunk_text(
+    text: str, source: str, max_chars: int = 1200, *, overlap: int = 0, title: str = ""
+) -> list[Chunk]:
     """Chunks of a plain-text document: blank-line paragraphs packed up to `max_chars`."""
-    _check_max_chars(max_chars)
+    _check_sizes(max_chars, overlap)
     text = _normalise_newlines(text)
-    doc_title = _stem_of(source)
+    doc_title = title or _stem_of(source)
     pieces: list[tuple[str, str]] = []
     current: list[str] = []
     for para in _BLANK_LINES.split(text):
@@ -135,20 +156,26 @@ def chunk_text(text: str, source: str, max_chars: int = 1200) -> list[Chunk]:
         if len("\n\n".join([*current, para])) <= max_chars:
             current.append(para)
             continue
+        carry = _tail(current, overlap)
         if current:
             pieces.append((doc_title, "\n\n".join(current)))
             current = []
         if len(para) <= max_chars:
-            current.append(para)
+            fits = len("\n\n".join([*carry, para])) <= max_chars
+            current = [*carry, para] if fits else [para]
         else:
-            pieces.extend((doc_title, part) for part in split_lines(para, max_chars))
+            pieces.extend((doc_title, part) for part in split_lines(para, max_chars, overlap))
     if current:
         pieces.append((doc_title, "\n\n".join(current)))
     return _assign_ids(pieces, source, doc_title)
 
 
-def split_lines(text: str, max_chars: int) -> list[str]:
-    """Pack whole lines into pieces of at most `max_chars`; only a single overlong line is cut."""
+def split_lines(text: str, max_chars: int, overlap: int = 0) -> list[str]:
+    """Pack whole lines into pieces of at most `max_chars`; only a single overlong line is cut.
+
+    With `overlap`, each piece starts with the last whole lines (at most `overlap` characters) of
+    the piece before, when they fit; every piece still brings at least one new line.
+    """
     pieces: list[str] = []
     current: list[str] = []
     size = 0
@@ -156,7 +183,12 @@ def split_lines(text: str, max_chars: int) -> list[str]:
         added = len(line) + (1 if current else 0)
         if current and size + added > max_chars:
             pieces.append("\n".join(current))
-            current, size, added = [], 0, len(line)
+            carry = _tail(current, overlap, "\n")
+            size = len("\n".join(carry))
+            if carry and size + 1 + len(line) <= max_chars:
+                current, added = carry, len(line) + 1
+            else:
+                current, size, added = [], 0, len(line)
         current.append(line)
         size += added
     if current:
@@ -164,9 +196,9 @@ def split_lines(text: str, max_chars: int) -> list[str]:
     return [p for p in pieces if p.strip()]
 
 
-def _split_block(block: str, token: Token, max_chars: int) -> list[str]:
+def _split_block(block: str, token: Token, max_chars: int, overlap: int) -> list[str]:
     if token.type != "fence":
-        return split_lines(block, max_chars)
+        return split_lines(block, max_chars, overlap)
     lines = block.split("\n")
     opening = lines[0]
     fence_chars = token.markup
@@ -174,7 +206,20 @@ def _split_block(block: str, token: Token, max_chars: int) -> list[str]:
     body = "\n".join(lines[1:-1] if closed else lines[1:])
     closing = lines[-1] if closed else fence_chars
     budget = max(max_chars - len(opening) - len(closing) - 2, 1)
-    return [f"{opening}\n{part}\n{closing}" for part in split_lines(body, budget)]
+    parts = split_lines(body, budget, min(overlap, budget // 2))
+    return [f"{opening}\n{part}\n{closing}" for part in parts]
+
+
+def _tail(items: list[str], overlap: int, joiner: str = "\n\n") -> list[str]:
+    """The last whole `items` whose joined length is at most `overlap` (none when it is 0)."""
+    taken: list[str] = []
+    size = -len(joiner)
+    for item in reversed(items):
+        size += len(joiner) + len(item)
+        if size > overlap:
+            break
+        taken.append(item)
+    return taken[::-1]
 
 
 def _hard_wrap(lines: list[str], max_chars: int) -> Iterator[str]:
@@ -223,6 +268,10 @@ def _stem_of(source: str) -> str:
     return PurePosixPath(source).stem
 
 
-def _check_max_chars(max_chars: int) -> None:
+def _check_sizes(max_chars: int, overlap: int) -> None:
     if max_chars < 50:
         raise ValueError(f"max_chars must be at least 50 to hold a sentence, got {max_chars}")
+    if not 0 <= overlap <= max_chars // 2:
+        raise ValueError(
+            f"overlap must be between 0 and half of max_chars ({max_chars // 2}), got {overlap}"
+        )

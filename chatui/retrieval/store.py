@@ -14,9 +14,15 @@ What must stay true:
 - `add_chunks` and `replace_files` replace everything stored for their sources. Every stored
   chunk carries its file's hash and chunk count; `source_hashes` reports a source only when all
   its chunks are present, so an ingest interrupted half-way through a file redoes that file.
-- `search` never blocks the event loop (embedding and Chroma run in `asyncio.to_thread`), returns
-  best-first passages with score = 1 - cosine distance clipped to [0, 1], and returns [] for an
-  empty or missing collection: no documents is an answerable state, not a failure.
+- Every chunk is also in a BM25 index (`lexical.py`) persisted beside the Chroma data. Writes go
+  to it first, then to Chroma, so an interrupted write leaves Chroma behind, where the file-hash
+  check makes the next ingest redo the file. An index that is missing (a knowledge base from an
+  older chatui) or built by another analyzer is rebuilt from Chroma before the next read or write.
+- `search` is hybrid: the nearest chunks by vector and the best by BM25 are pooled and scored by
+  `hybrid.rank` (an absolute blend in [0, 1], so `min_score` filters the same way for every
+  question). It never blocks the event loop (embedding, Chroma and BM25 run in
+  `asyncio.to_thread`) and returns [] for an empty or missing collection: no documents is an
+  answerable state, not a failure.
 - In-memory stores (`path=None`) in one process share one Chroma instance while any is open; give
   them distinct collection names.
 """
@@ -24,13 +30,15 @@ What must stay true:
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
@@ -39,6 +47,9 @@ from chromadb.errors import NotFoundError
 from chatui.errors import InputError, RetrievalError
 from chatui.retrieval.chunking import Chunk
 from chatui.retrieval.embedders import Embedder, HashingEmbedder
+from chatui.retrieval.hybrid import StoredChunk, cosine_to
+from chatui.retrieval.hybrid import search as hybrid_search
+from chatui.retrieval.lexical import LexicalIndex, mean_vectors
 from chatui.retrieval.passage import Passage
 
 T = TypeVar("T")
@@ -59,11 +70,20 @@ class FileChunks:
 class ChromaStore:
     """A Chroma collection of chunks. Open with `ChromaStore.open`; close when done."""
 
-    def __init__(self, client: ClientAPI, name: str, embedder: Embedder, where: str) -> None:
+    def __init__(
+        self,
+        client: ClientAPI,
+        name: str,
+        embedder: Embedder,
+        where: str,
+        lexical: LexicalIndex,
+    ) -> None:
         self._client = client
         self._name = name
         self._embedder = embedder
         self._where = where
+        self._lexical = lexical
+        self._rebuild_lock = threading.Lock()
         self._collection: Collection | None = None
 
     @classmethod
@@ -93,7 +113,12 @@ class ChromaStore:
                 f"Cannot open the knowledge base at {where}: {exc}. "
                 "Check that CHATUI_DATA_DIR points to a writable folder."
             ) from exc
-        store = cls(client, collection, embedder or HashingEmbedder(), where)
+        try:
+            lexical = LexicalIndex(None if path is None else Path(path), collection)
+        except BaseException:
+            client.close()
+            raise
+        store = cls(client, collection, embedder or HashingEmbedder(), where, lexical)
         try:
             if reset:
                 store.reset()
@@ -112,8 +137,9 @@ class ChromaStore:
         return self._embedder
 
     def close(self) -> None:
-        """Release Chroma's resources (the SQLite file). Safe to call twice."""
+        """Release Chroma's resources and the keyword index (SQLite files). Safe to call twice."""
         self._collection = None
+        self._lexical.close()
         self._client.close()
 
     def __enter__(self) -> ChromaStore:
@@ -158,28 +184,23 @@ class ChromaStore:
                 raise ValueError(f"FileChunks for {f.source!r} holds chunks of another source")
         if not files:
             return 0
-        rows = [(c, f.file_hash, len(f.chunks)) for f in files for c in f.chunks]
-        self._run(lambda col: col.delete(where={"source": {"$in": sources}}), create=True)
-        for start in range(0, len(rows), BATCH_SIZE):
-            batch = rows[start : start + BATCH_SIZE]
-            vectors = self._embedder.embed([c.embedding_text for c, _, _ in batch])
-            self._run(
-                lambda col: col.upsert(
-                    ids=[c.id for c, _, _ in batch],
-                    embeddings=vectors,
-                    documents=[c.text for c, _, _ in batch],
-                    metadatas=[_metadata(c, h, n) for c, h, n in batch],
-                ),
-                create=True,
-            )
-        return len(rows)
+        self._ensure_lexical()
+        for group in _groups(files):
+            self._replace_group(group)
+        return sum(len(f.chunks) for f in files)
 
     def delete_source(self, source: str) -> None:
+        self._ensure_lexical()
+        self._lexical.replace_sources([source], [], {})
         self._run(lambda c: c.delete(where={"source": source}), missing=None)
 
     def source_hashes(self) -> dict[str, str]:
         """Each fully stored source and the file hash it was ingested from."""
         return self._run(self._source_hashes, missing={})
+
+    def collection_names(self) -> list[str]:
+        """Every knowledge base (collection) in this Chroma database, sorted."""
+        return sorted(c if isinstance(c, str) else c.name for c in self._client.list_collections())
 
     def reset(self) -> None:
         """Delete every chunk (and the collection itself, so a new embedder can be recorded)."""
@@ -190,35 +211,114 @@ class ChromaStore:
             pass
         except Exception as exc:
             raise self._failure(exc) from exc
+        # After Chroma: a reader that sees the keyword index gone must find Chroma empty too,
+        # or it would rebuild the index from chunks that are about to disappear.
+        self._lexical.drop()
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _replace_group(self, files: Sequence[FileChunks]) -> None:
+        """Embed, then write the lexical index, then Chroma (see the module docstring)."""
+        sources = [f.source for f in files]
+        rows = [(c, f.file_hash, len(f.chunks)) for f in files for c in f.chunks]
+        batches = [rows[i : i + BATCH_SIZE] for i in range(0, len(rows), BATCH_SIZE)]
+        vectors = [
+            np.asarray(self._embedder.embed([c.embedding_text for c, _, _ in b]), np.float32)
+            for b in batches
+        ]
+        means = mean_vectors([c.source for c, _, _ in rows], vectors)
+        chunks = [c for c, _, _ in rows]
+        self._lexical.replace_sources(sources, chunks, means)
+        self._run(lambda col: col.delete(where={"source": {"$in": sources}}), create=True)
+        for batch, batch_vectors in zip(batches, vectors, strict=True):
+            self._run(
+                lambda col: col.upsert(
+                    ids=[c.id for c, _, _ in batch],
+                    embeddings=batch_vectors,
+                    documents=[c.text for c, _, _ in batch],
+                    metadatas=[_metadata(c, h, n) for c, h, n in batch],
+                ),
+                create=True,
+            )
+
     def _search(self, query: str, k: int, min_score: float) -> list[Passage]:
-        vector = self._embedder.embed([query])
-        result = self._run(
+        vector = self._embedder.embed([query])[0]
+        self._ensure_lexical()
+        return hybrid_search(
+            query, vector, k, min_score, near=self._near, fetch=self._fetch_by_id,
+            lexical=self._lexical,
+        )
+
+    def _near(self, vector: Sequence[float], n: int) -> list[StoredChunk] | None:
+        """The `n` chunks nearest to `vector`; None when there is no collection."""
+        got = self._run(
             lambda c: c.query(
-                query_embeddings=vector,
-                n_results=k,
-                include=["documents", "metadatas", "distances"],
+                query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"]
             ),
             missing=None,
         )
-        if result is None:
+        if got is None:
+            return None
+        return [
+            StoredChunk(i, str(m["source"]), str(m["title"]), text or "", 1.0 - float(distance))
+            for i, text, m, distance in zip(
+                got["ids"][0],
+                (got["documents"] or [[]])[0],
+                (got["metadatas"] or [[]])[0],
+                (got["distances"] or [[]])[0],
+                strict=True,
+            )
+        ]
+
+    def _fetch_by_id(self, ids: list[str], vector: Sequence[float]) -> list[StoredChunk]:
+        """Chunks by id (those Chroma has), with their cosine to `vector`."""
+        got = self._run(
+            lambda c: c.get(ids=ids, include=["documents", "metadatas", "embeddings"]),
+            missing=None,
+        )
+        if got is None or not got["ids"]:
             return []
-        documents = (result["documents"] or [[]])[0]
-        metadatas = (result["metadatas"] or [[]])[0]
-        distances = (result["distances"] or [[]])[0]
-        passages = []
-        for chunk_id, text, meta, distance in zip(
-            result["ids"][0], documents, metadatas, distances, strict=True
-        ):
-            score = min(max(1.0 - float(distance), 0.0), 1.0)
-            if score >= min_score:
-                passages.append(
-                    Passage(chunk_id, str(meta["source"]), str(meta["title"]), text or "", score)
-                )
-        passages.sort(key=lambda p: p.score, reverse=True)
-        return passages
+        cosines = cosine_to(np.asarray(got["embeddings"], np.float32), vector)
+        return [
+            StoredChunk(i, str(m["source"]), str(m["title"]), text or "", float(cosine))
+            for i, text, m, cosine in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], cosines, strict=True
+            )
+        ]
+
+    def _ensure_lexical(self) -> None:
+        """Rebuild the lexical index from Chroma if it is missing or was built another way."""
+        with self._rebuild_lock:
+            self._lexical.rebuild_if_needed(self._everything)
+
+    def _everything(self) -> tuple[list[Chunk], dict[str, np.ndarray]]:
+        """Every stored chunk, and each source's mean vector (read page by page)."""
+        chunks: list[Chunk] = []
+        sums: dict[str, np.ndarray] = {}
+        counts: Counter[str] = Counter()
+        offset, page = 0, 2000
+        while True:
+            got = self._run(
+                lambda c: c.get(
+                    include=["documents", "metadatas", "embeddings"], limit=page, offset=offset
+                ),
+                missing=None,
+            )
+            if got is None:
+                break
+            for chunk_id, text, meta, vector in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [],
+                got["embeddings"] if got["embeddings"] is not None else [], strict=True,
+            ):
+                chunk = _chunk_from(chunk_id, text, meta)
+                chunks.append(chunk)
+                vector = np.asarray(vector, np.float32)
+                sums[chunk.source] = sums.get(chunk.source, 0) + vector
+                counts[chunk.source] += 1
+            if len(got["ids"]) < page:
+                break
+            offset += page
+        return chunks, {source: total / counts[source] for source, total in sums.items()}
 
     @staticmethod
     def _source_hashes(collection: Collection) -> dict[str, str]:
@@ -305,6 +405,30 @@ class ChromaStore:
                 f"{self._embedder.name!r}, and their vectors cannot be compared; {_REINGEST}."
             )
         return collection
+
+
+def _groups(files: Sequence[FileChunks]) -> list[list[FileChunks]]:
+    """Whole files, packed into groups of at most `BATCH_SIZE` chunks where files allow."""
+    groups: list[list[FileChunks]] = [[]]
+    size = 0
+    for f in files:
+        if groups[-1] and size + len(f.chunks) > BATCH_SIZE:
+            groups.append([])
+            size = 0
+        groups[-1].append(f)
+        size += len(f.chunks)
+    return groups
+
+
+def _chunk_from(chunk_id: str, text: str | None, meta: Mapping[str, Any]) -> Chunk:
+    return Chunk(
+        id=chunk_id,
+        source=str(meta["source"]),
+        title=str(meta["title"]),
+        text=text or "",
+        position=int(meta["position"]),
+        doc_title=str(meta.get("doc_title") or ""),
+    )
 
 
 def _metadata(chunk: Chunk, file_hash: str, source_chunks: int) -> dict[str, str | int]:
