@@ -87,9 +87,10 @@
     }
   }
 
-  function apply(root, frozenHtml, tailHtml, pendingText, appendPending) {
+  function apply(root, frozenHtml, tailHtml, pendingText, appendPending, allFrozenHtml) {
     const frozen = root.querySelector(".md-frozen");
     const tail = root.querySelector(".md-tail");
+    if (allFrozenHtml !== undefined) frozen.innerHTML = allFrozenHtml;
     if (frozenHtml) frozen.insertAdjacentHTML("beforeend", frozenHtml);
     let pending = root.querySelector(".md-pending");
     let cursor = root.querySelector(".cursor");
@@ -117,6 +118,12 @@
   // One streaming update of the current answer (see _StreamWire in chatui/state.py): newly
   // finished blocks, the re-rendered tail (or null: unchanged), and the raw text after the tail.
   chatui.stream = (frozenHtml, tailHtml, pendingText) => enqueue([frozenHtml, tailHtml, pendingText, false]);
+  // A page (re)loaded mid-answer: everything so far, then the usual deltas follow.
+  chatui.resync = (answerId, frozenHtml, tailHtml, pendingText) => {
+    current = answerId;
+    waiting.delete(answerId);
+    enqueue([null, tailHtml, pendingText, false, frozenHtml]);
+  };
   // The most frequent update: a few more words of raw text after the tail.
   chatui.more = (pendingText) => enqueue(["", null, pendingText, true]);
 

@@ -9,5 +9,5 @@ from chatui.docs_state import DocsState
 from chatui.state import ChatState
 
 app = rx.App(api_transformer=create_api(), stylesheets=["/chat.css", "/markdown.css"])
-app.add_page(chat_page, route="/", title="chatui", on_load=ChatState.load_collections)
+app.add_page(chat_page, route="/", title="chatui", on_load=ChatState.on_page_load)
 app.add_page(docs_page, route="/docs", title="chatui · Docs", on_load=DocsState.refresh)

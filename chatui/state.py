@@ -36,9 +36,12 @@ from chatui.providers.base import ChatMessage
 from chatui.rendering import IncrementalMarkdown, StreamUpdate
 from chatui.timing import AnswerClock
 
-# The streaming task of each browser tab, so that Stop can cancel it (one worker process).
+# The streaming task of each browser tab, so that Stop can cancel it (one worker process), and the
+# tabs that were reloaded mid-answer and need the answer so far.
 _running: dict[str, asyncio.Task[Any]] = {}
+_resync_wanted: set[str] = set()
 TAB_CHECK_S = 1.0  # how often a streaming task checks that its tab is still open
+TAB_GONE_CHECKS = 3  # ...and how many checks in a row it must be gone (a reload is not a close)
 COUNTERS_S = 0.25  # live counters refresh at most this often (the text itself, every frame)
 
 
@@ -127,6 +130,13 @@ class ChatState(rx.State):
             yield event
 
     @rx.event
+    async def on_page_load(self):
+        """A (re)loaded page: if an answer is still streaming for this tab, ask for its snapshot."""
+        if self.streaming and self.router.session.client_token in _running:
+            _resync_wanted.add(self.router.session.client_token)
+        return ChatState.load_collections
+
+    @rx.event
     async def load_collections(self):
         settings = get_settings()
         try:
@@ -158,7 +168,8 @@ class ChatState(rx.State):
         watchdog = asyncio.create_task(_cancel_when_tab_closes(token, task))
         answer_id, clock = self.answer_id, AnswerClock()
         yield rx.call_script(f"chatui.begin({json.dumps(answer_id)})")
-        wire = _StreamWire()
+        wire = _StreamWire(answer_id)
+        _resync_wanted.discard(token)
         markdown: IncrementalMarkdown | None = None
         counters_due = 0.0
         sources = 0
@@ -188,6 +199,9 @@ class ChatState(rx.State):
                             self._count(clock)
                 if markdown is not None and texts:
                     yield wire.script(markdown.update())
+                if token in _resync_wanted:  # the page was reloaded: send it all it missed
+                    _resync_wanted.discard(token)
+                    yield wire.resync()
             outcome = "error" if self.answer_error else "done"
         except asyncio.CancelledError:
             outcome = "stopped"
@@ -292,19 +306,32 @@ class _StreamWire:
     """Turns renderer updates into `chatui.stream(...)` calls that carry only what is new.
 
     Pending text (shown raw until the tail's next render) grows between renders; only its new end
-    is sent, and the browser appends it.
+    is sent, and the browser appends it. The wire also remembers the whole picture (all frozen
+    HTML, the last tail, the pending text), so that a reloaded or reconnected page can be given
+    a snapshot (`resync`) and then follow the same deltas as before.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, answer_id: str = "") -> None:
+        self._answer_id = answer_id
+        self._frozen: list[str] = []
+        self._tail = ""
         self._pending = ""
 
     def script(self, update: StreamUpdate) -> rx.event.EventSpec:
+        if update.frozen_html:
+            self._frozen.append(update.frozen_html)
+        if update.tail_html is not None:
+            self._tail = update.tail_html
         pending = update.pending_text
         if update.tail_html is None and not update.frozen_html and pending.startswith(self._pending):
             new_text, self._pending = pending[len(self._pending) :], pending
             return rx.call_script(f"chatui.more({_js(new_text)})")  # most frames: a few words
         self._pending = pending
         return rx.call_script(f"chatui.stream(...{_js([update.frozen_html, update.tail_html, pending])})")
+
+    def resync(self) -> rx.event.EventSpec:
+        snapshot = [self._answer_id, "".join(self._frozen), self._tail, self._pending]
+        return rx.call_script(f"chatui.resync(...{_js(snapshot)})")
 
 
 def _js(value: object) -> str:
@@ -315,9 +342,13 @@ async def _cancel_when_tab_closes(client_token: str, task: asyncio.Task[Any]) ->
     """Reflex does not cancel a background task when its tab goes away; this does."""
     from chatui.chatui import app  # the app module imports this one
 
+    gone = 0
     while True:
         await asyncio.sleep(TAB_CHECK_S)
         namespace = app.event_namespace
-        if namespace is not None and client_token not in namespace.token_to_sid:
+        if namespace is None:
+            continue
+        gone = gone + 1 if client_token not in namespace.token_to_sid else 0
+        if gone >= TAB_GONE_CHECKS:
             task.cancel()
             return

@@ -65,6 +65,13 @@ def test_chat_page_shows_the_retrieval_phase_then_sources_then_generating(page, 
     assert page.get_by_test_id("messages").get_attribute("aria-busy") == "false"
 
 
+RECORD_STOP_CLICK = """() => document.addEventListener("click", (event) => {
+    if (event.target.closest('[data-testid=stop]')) {
+        window.__stopClickedAt = performance.timeOrigin + performance.now();
+    }
+}, true)"""
+
+
 def test_chat_page_stop_closes_the_upstream_within_100ms_and_keeps_the_partial_answer(
     page, upstream: FakeUpstream
 ):
@@ -72,12 +79,14 @@ def test_chat_page_stop_closes_the_upstream_within_100ms_and_keeps_the_partial_a
     ask(page, "Tell me about Quillmate")
     page.locator(STREAMING).get_by_text("gamma", exact=False).wait_for(timeout=10_000)
 
-    clicked_at = time.monotonic()
+    page.evaluate(RECORD_STOP_CLICK)
     page.get_by_test_id("stop").click()
     record = upstream.wait_for_disconnect(timeout=5)
     stopped = last_answer(page, "stopped")
     stopped.wait_for(timeout=5_000)
 
+    # The browser's click time (epoch) on the test's monotonic clock: same machine, same time.
+    clicked_at = page.evaluate("window.__stopClickedAt") / 1000 + (time.monotonic() - time.time())
     assert record.disconnected_at - clicked_at < 0.1
     assert "alpha beta gamma" in stopped.inner_text()
     assert page.get_by_test_id("cursor").count() == 0
@@ -328,3 +337,20 @@ def test_chat_page_fits_a_phone(browser, app_url: str, upstream: FakeUpstream):
         assert phone.tab.get_by_test_id("send").is_visible()
     finally:
         phone.context.close()
+
+
+def test_chat_page_reload_mid_answer_shows_the_answer_so_far_and_keeps_streaming(
+    page, upstream: FakeUpstream
+):
+    tokens = [f"part{i} " + ("\n\n" if i % 5 == 4 else "") for i in range(30)]
+    upstream.script(Script(tokens=tokens, delay_s=0.1))
+    ask(page, "Tell me a long story")
+    page.locator(STREAMING).get_by_text("part8", exact=False).wait_for(timeout=10_000)
+    page.reload()
+    streaming = page.locator(STREAMING)
+    streaming.get_by_text("part2", exact=False).wait_for(timeout=10_000)  # what came before the reload
+    done = last_answer(page, "done")
+    done.wait_for(timeout=15_000)
+    words = done.locator(".chatui-md").inner_text().split()
+    assert words == [f"part{i}" for i in range(30)], "nothing lost, nothing twice"
+    assert upstream.requests[-1].disconnected_at is None, "a reload is not a close"
