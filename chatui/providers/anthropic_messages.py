@@ -20,6 +20,7 @@ from chatui.providers.base import (
     Finish,
     GenerationRequest,
     ProviderEvent,
+    error_detail,
     error_from_status,
     redact,
 )
@@ -94,19 +95,12 @@ def _translate(exc: anthropic.APIError, *, mid_stream: bool = False) -> Provider
     if isinstance(exc, anthropic.APIConnectionError):
         return error_from_status("Anthropic", None, str(exc), KEY_VARIABLE)
     status = exc.status_code if isinstance(exc, anthropic.APIStatusError) else None
+    detail = error_detail(exc.body, exc.message)
     if mid_stream:
         return ProviderError(
-            f"Anthropic stopped mid-answer: {redact(_detail(exc))}. Retry to get a complete answer.",
+            f"Anthropic stopped mid-answer: {redact(detail)}. Retry to get a complete answer.",
             code="provider_stream_error",
             retryable=True,
         )
-    return error_from_status("Anthropic", status or 500, _detail(exc), KEY_VARIABLE)
+    return error_from_status("Anthropic", status or 500, detail, KEY_VARIABLE)
 
-
-def _detail(exc: anthropic.APIError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return error["message"]
-    return exc.message

@@ -91,6 +91,15 @@ def redact(text: str) -> str:
     return _KEY_LIKE.sub("[redacted key]", text)
 
 
+def error_detail(body: object, fallback: str) -> str:
+    """The human message inside a vendor's error body (`{"error": {"message": ...}}` or flat)."""
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            return error["message"]
+    return fallback
+
+
 def error_from_status(vendor: str, status: int | None, detail: str, key_variable: str) -> ProviderError:
     """The `ProviderError` for a vendor's failure, with a message that says what to do about it.
 

@@ -21,6 +21,7 @@ from chatui.providers.base import (
     Finish,
     GenerationRequest,
     ProviderEvent,
+    error_detail,
     error_from_status,
     redact,
 )
@@ -114,7 +115,8 @@ class OpenAIChatProvider:
 
 def _translate(exc: openai.APIError) -> ProviderError:
     if isinstance(exc, openai.APIStatusError):
-        return error_from_status("OpenAI", exc.status_code, _detail(exc), KEY_VARIABLE)
+        detail = error_detail(exc.body, exc.message)
+        return error_from_status("OpenAI", exc.status_code, detail, KEY_VARIABLE)
     if isinstance(exc, openai.APIConnectionError):
         return error_from_status("OpenAI", None, str(exc), KEY_VARIABLE)
     # An error event inside a stream that had started: the partial answer stands, retrying may help.
@@ -124,11 +126,3 @@ def _translate(exc: openai.APIError) -> ProviderError:
         retryable=True,
     )
 
-
-def _detail(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return error["message"]
-    return exc.message
