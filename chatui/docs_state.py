@@ -92,7 +92,7 @@ class DocsState(rx.State):
             (folder / name).write_bytes(await upload.read())
             saved.append(folder / name)
         if not saved:
-            self.error = "Nothing to index: choose .md, .mdx, .markdown or .txt files."
+            self.error = f"Nothing to index: choose {', '.join(sorted(SUPPORTED_SUFFIXES))} files."
             return
         job = JOBS.start(saved, settings)
         self.job_id, self.ingesting, self.progress, self.current_file = job.id, True, 0.0, ""

@@ -91,7 +91,7 @@ class IngestJobs:
 
 
 async def _run(job: IngestJob, paths: list[Path], settings: Settings) -> None:
-    from chatui.retrieval import ingest_paths
+    from chatui.retrieval import ingest_lock, ingest_paths
 
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
@@ -103,11 +103,22 @@ async def _run(job: IngestJob, paths: list[Path], settings: Settings) -> None:
             lambda: job.emit("progress", stage="indexing", pct=pct, file=progress.source, outcome=progress.outcome)
         )
 
+    def waiting() -> None:
+        loop.call_soon_threadsafe(lambda: job.emit("progress", stage="waiting", pct=0.0, file=""))
+
+    def ingest(store: Any) -> Any:
+        with ingest_lock(settings.data_dir, on_wait=waiting):  # one writer, CLI or web
+            return ingest_paths(
+                paths,
+                store,
+                max_chars=settings.chunk_chars,
+                overlap=settings.chunk_overlap,
+                on_progress=on_progress,
+            )
+
     try:
         store = await open_knowledge_base(settings)
-        report = await asyncio.to_thread(
-            ingest_paths, paths, store, max_chars=settings.chunk_chars, on_progress=on_progress
-        )
+        report = await asyncio.to_thread(ingest, store)
         chunks = await asyncio.to_thread(store.count)
     except ChatUIError as exc:
         await asyncio.sleep(0)  # let queued progress land before the last event

@@ -6,6 +6,9 @@ import reflex as rx
 
 from chatui.components.nav import header
 from chatui.docs_state import UPLOAD_ID, DocsState, Skipped
+from chatui.retrieval.ingest import SUPPORTED_SUFFIXES
+
+SUPPORTED = ", ".join(sorted(SUPPORTED_SUFFIXES))
 
 
 def knowledge_base_summary() -> rx.Component:
@@ -41,7 +44,7 @@ def uploader() -> rx.Component:
         rx.upload(
             rx.el.div(
                 rx.icon("upload", size=20),
-                rx.text("Drop .md, .mdx, .markdown or .txt files here, or click to choose."),
+                rx.text(f"Drop documents here ({SUPPORTED}), or click to choose."),
                 class_name="dropzone-inner",
             ),
             id=UPLOAD_ID,
