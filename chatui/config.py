@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     rate_limit: str = Field("60/minute", validation_alias=_env("CHATUI_RATE_LIMIT"))
     sse_ping_s: float = Field(15.0, gt=0, validation_alias=_env("CHATUI_SSE_PING_S"))
 
+    # Conversation history (chatui.conversations) and who is asking.
+    # None: SQLite at CHATUI_DATA_DIR/chatui.db; else any async SQLAlchemy URL, e.g.
+    # postgresql+asyncpg://user:password@host/chatui (a secret: never shown).
+    database_url: SecretStr | None = Field(None, validation_alias=_env("CHATUI_DATABASE_URL"))
+    # The request header an authenticating reverse proxy sets to the user's id (e.g.
+    # X-Forwarded-User); None: off, each browser is its own user.
+    user_header: str | None = Field(None, min_length=1, validation_alias=_env("CHATUI_USER_HEADER"))
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
