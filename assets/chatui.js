@@ -148,8 +148,20 @@
     for (const update of queued) apply(root, ...update);
   }
 
+  chatui.toggleSidebar = () => document.documentElement.toggleAttribute("data-chatui-sidebar");
+
   document.addEventListener("keydown", (event) => {
+    const typing = event.target.closest?.("input, textarea, [contenteditable]");
     if (event.key === "Escape") document.querySelector('[data-testid="stop"]')?.click();
+    // Ctrl/Cmd+Shift+O: new chat (as in other chat apps); "/" outside a text field: the composer.
+    if ((event.ctrlKey || event.metaKey) && event.shiftKey && event.key.toLowerCase() === "o") {
+      event.preventDefault();
+      document.querySelector('[data-testid="new-chat"]')?.click();
+      document.getElementById("composer")?.focus();
+    } else if (event.key === "/" && !typing) {
+      event.preventDefault();
+      document.getElementById("composer")?.focus();
+    }
   });
 
   document.addEventListener("click", (event) => {

@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from chatui.api_conversations import conversation_routes
 from chatui.api_ingest import ingest_routes
 from chatui.chat_request import parse_chat_request
 from chatui.config import Settings, get_settings
@@ -149,5 +150,6 @@ def create_api(
             Route("/api/chat/stream", chat_stream, methods=["POST"]),
             Route("/api/health", health, methods=["GET"]),
             *ingest_routes(current_settings, error_response),
+            *conversation_routes(current_settings, error_response),
         ]
     )

@@ -6,8 +6,10 @@ from chatui.api import create_api
 from chatui.components.docs_page import docs_page
 from chatui.components.page import chat_page
 from chatui.docs_state import DocsState
+from chatui.persistence import mark_interrupted_answers
 from chatui.state import ChatState
 
 app = rx.App(api_transformer=create_api(), stylesheets=["/chat.css", "/markdown.css"])
+app.register_lifespan_task(mark_interrupted_answers)
 app.add_page(chat_page, route="/", title="chatui", on_load=ChatState.on_page_load)
 app.add_page(docs_page, route="/docs", title="chatui · Docs", on_load=DocsState.refresh)

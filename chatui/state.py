@@ -17,7 +17,6 @@ What must stay true:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import time
 import uuid
@@ -34,7 +33,12 @@ from chatui.events import Event
 from chatui.pipeline import AnswerOptions, answer, open_knowledge_base
 from chatui.providers.base import ChatMessage
 from chatui.rendering import IncrementalMarkdown, StreamUpdate
+from chatui.answer_record import AnswerRecord
+from chatui.conversations import Citation, ConversationConflict, ConversationNotFound, Usage, title_from_question
+from chatui.conversations_state import ConversationsMixin
+from chatui.persistence import conversation_store
 from chatui.timing import AnswerClock
+from chatui.turns import Source, Turn, ms_text, source_for, usage_text
 
 # The streaming task of each browser tab, so that Stop can cancel it (one worker process), and the
 # tabs that were reloaded mid-answer and need the answer so far.
@@ -45,37 +49,10 @@ TAB_GONE_CHECKS = 3  # ...and how many checks in a row it must be gone (a reload
 COUNTERS_S = 0.25  # live counters refresh at most this often (the text itself, every frame)
 
 
-@dataclasses.dataclass
-class Source:
-    marker: int = 0
-    source: str = ""
-    title: str = ""
-    snippet: str = ""
-    anchor: str = ""
-    heading: str = ""  # the last part of the title, for the chip
-
-
-@dataclasses.dataclass
-class Turn:
-    id: str = ""
-    role: str = "user"  # user | assistant
-    content: str = ""  # the question, or the answer's Markdown (what Copy copies)
-    html: str = ""  # the answer rendered by chatui.rendering
-    state: str = "done"  # done | stopped | error
-    label: str = ""  # provider · model
-    sources: list[Source] = dataclasses.field(default_factory=list)
-    error: str = ""
-    question: str = ""  # for an answer: the question it answers (Retry asks it again)
-    tokens: str = ""
-    tokens_per_s: str = ""
-    ttft: str = ""
-    usage: str = ""
-    duration: str = ""
-
-
-class ChatState(rx.State):
+class ChatState(ConversationsMixin, rx.State):
     turns: list[Turn] = []
     notice: str = ""  # why the composer's text was not sent
+    editing_id: str = ""  # the question being edited, if any
     collection: str = ""  # the knowledge base questions go to ("" = CHATUI_COLLECTION)
     collections: list[str] = []
 
@@ -91,7 +68,7 @@ class ChatState(rx.State):
     live_tokens: str = "0"
     live_tokens_per_s: str = "–"
     live_ttft: str = "–"
-    _usage: str = ""  # backend only: the provider's token counts, shown when the answer ends
+    _usage_value: Usage | None = None  # backend only: the provider's token counts
 
     @rx.event(background=True)
     async def ask(self, form_data: dict[str, Any]):
@@ -104,29 +81,54 @@ class ChatState(rx.State):
             history = self._history()
             try:
                 check_question(question, history, get_settings())
+                question_id = await self._store_question(question)
             except ChatUIError as exc:
                 self.notice = exc.message  # the text stays in the composer
+                if isinstance(exc, ConversationConflict | ConversationNotFound):
+                    yield self._lost(exc)
                 return
             self.notice = ""
-            self.turns.append(Turn(id=_new_id(), role="user", content=question))
+            self.turns.append(Turn(id=question_id, role="user", content=question, stored=True))
             self._begin()
         yield rx.set_value("composer", "")
-        async for event in self._answer(question, history):
+        async for event in self._answer(question, history, question_id):
             yield event
 
     @rx.event(background=True)
     async def retry(self, turn_id: str):
+        """Regenerate an answer: a new alternative to the same question (the old one is kept)."""
         async with self:
-            if self.streaming:
+            index = next((i for i, t in enumerate(self.turns) if t.id == turn_id), None)
+            if self.streaming or index is None or index == 0 or self.turns[index].role != "assistant":
                 return
-            failed = next((t for t in self.turns if t.id == turn_id and t.role == "assistant"), None)
-            if failed is None:
-                return
-            self.turns = [t for t in self.turns if t.id != turn_id]
-            question = failed.question
+            question_turn = self.turns[index - 1]
+            self.turns = self.turns[:index]
             history = self._history()[:-1]  # the question itself is the last user turn
             self._begin()
-        async for event in self._answer(question, history):
+        async for event in self._answer(question_turn.content, history, question_turn.id):
+            yield event
+
+    @rx.event(background=True)
+    async def edit_question(self, form_data: dict[str, Any]):
+        """Edit a question and ask it again from there (the old branch stays stored)."""
+        turn_id, text = str(form_data.get("turn_id", "")), str(form_data.get("question", ""))
+        async with self:
+            index = next((i for i, t in enumerate(self.turns) if t.id == turn_id), None)
+            if self.streaming or index is None or not text.strip():
+                return
+            history = tuple(self._history_of(self.turns[:index]))
+            try:
+                check_question(text, history, get_settings())
+                question_id = await conversation_store().edit_user_message(self._user(), turn_id, text)
+            except ChatUIError as exc:
+                self.notice = exc.message
+                if isinstance(exc, ConversationConflict | ConversationNotFound):
+                    yield self._lost(exc)
+                return
+            self.turns = [*self.turns[:index], Turn(id=question_id, role="user", content=text, stored=True)]
+            self.editing_id = ""
+            self._begin()
+        async for event in self._answer(text, history, question_id):
             yield event
 
     @rx.event
@@ -134,7 +136,12 @@ class ChatState(rx.State):
         """A (re)loaded page: if an answer is still streaming for this tab, ask for its snapshot."""
         if self.streaming and self.router.session.client_token in _running:
             _resync_wanted.add(self.router.session.client_token)
-        return ChatState.load_collections
+        try:
+            self._user()
+        except ChatUIError as exc:
+            self.notice = exc.message
+            return None
+        return [ChatState.load_collections, ChatState.refresh_conversations]
 
     @rx.event
     async def load_collections(self):
@@ -153,6 +160,14 @@ class ChatState(rx.State):
             self.collection = name
 
     @rx.event
+    def start_edit(self, turn_id: str):
+        self.editing_id = "" if self.streaming else turn_id
+
+    @rx.event
+    def cancel_edit(self):
+        self.editing_id = ""
+
+    @rx.event
     def stop(self):
         task = _running.get(self.router.session.client_token)
         if task is not None:
@@ -160,8 +175,12 @@ class ChatState(rx.State):
 
     # -- the streaming loop ----------------------------------------------------------------------
 
-    async def _answer(self, question: str, history: tuple[ChatMessage, ...]) -> AsyncIterator[Any]:
+    async def _answer(
+        self, question: str, history: tuple[ChatMessage, ...], question_id: str
+    ) -> AsyncIterator[Any]:
         token = self.router.session.client_token
+        record = AnswerRecord(conversation_store(), self._user(), self.conversation_id, question_id)
+        citations: list[Citation] = []
         task = asyncio.current_task()
         assert task is not None
         _running[token] = task
@@ -172,13 +191,13 @@ class ChatState(rx.State):
         _resync_wanted.discard(token)
         markdown: IncrementalMarkdown | None = None
         counters_due = 0.0
-        sources = 0
         outcome = "done"
         try:
             options = AnswerOptions(collection=self.collection or None)
             async for batch in frames(answer(question, history, options)):
                 texts = [e.text for e in batch if e.kind == "token"]
-                sources += sum(e.kind == "citation" for e in batch)
+                citations += [Citation.from_event(e) for e in batch if e.kind == "citation"]
+                sources = len(citations)
                 if texts and markdown is None:  # citations always come before the first token
                     markdown = IncrementalMarkdown(
                         sources=sources, anchor_prefix=f"src-{answer_id}-"
@@ -199,6 +218,7 @@ class ChatState(rx.State):
                             self._count(clock)
                 if markdown is not None and texts:
                     yield wire.script(markdown.update())
+                    await record.progress(markdown.text, self.answer_label, citations)
                 if token in _resync_wanted:  # the page was reloaded: send it all it missed
                     _resync_wanted.discard(token)
                     yield wire.resync()
@@ -209,17 +229,48 @@ class ChatState(rx.State):
         finally:
             watchdog.cancel()
             _running.pop(token, None)
-            final = markdown.finish() if markdown is not None else None
+            if markdown is not None:
+                markdown.finish()
+            stats = clock.stats()
+            await record.finish(
+                {"done": "complete", "stopped": "stopped", "error": "error"}[outcome],  # type: ignore[arg-type]
+                text=markdown.text if markdown else "",
+                label=self.answer_label,
+                usage=self._usage_value,
+                ttft_ms=stats.ttft_ms,
+                duration_ms=stats.duration_ms,
+                citations=citations,
+                error=self.answer_error,
+            )
             async with self:
-                self._finish(outcome, question, markdown, final, clock)
+                self._finish(outcome, question, markdown, clock, record)
+                if record.message_id is not None and not record.failure:
+                    try:
+                        await self._reload()  # show what the store says: alternatives, ids
+                    except ChatUIError as exc:
+                        self.notice = exc.message
+                await self._load_list()
+
+    async def _store_question(self, question: str) -> str:
+        """Save the question (starting a conversation if needed); its id."""
+        store, user = conversation_store(), self._user()
+        if not self.conversation_id:
+            conversation = await store.create_conversation(user, title_from_question(question))
+            self.conversation_id, self.conversation_title = conversation.id, conversation.title
+        leaf = next((t.id for t in reversed(self.turns) if t.stored), None)
+        return await store.add_user_message(user, self.conversation_id, question, expected_leaf_id=leaf)
 
     def _history(self) -> tuple[ChatMessage, ...]:
+        return tuple(self._history_of(self.turns))
+
+    @staticmethod
+    def _history_of(turns: list[Turn]) -> list[ChatMessage]:
         """The conversation a model should see: questions and the answers that were shown."""
-        return tuple(
+        return [
             ChatMessage(t.role, t.content)  # type: ignore[arg-type]
-            for t in self.turns
+            for t in turns
             if t.content and t.state != "error"
-        )
+        ]
 
     def _begin(self) -> None:
         self.streaming = True
@@ -236,9 +287,9 @@ class ChatState(rx.State):
             self.has_tokens, self.status = True, "Answering…"
         self.live_tokens = str(stats.output_tokens)
         self.live_tokens_per_s = f"{stats.tokens_per_s:.0f}" if stats.output_tokens > 1 else "–"
-        self.live_ttft = _ms(stats.ttft_ms)
+        self.live_ttft = ms_text(stats.ttft_ms)
 
-    def _apply(self, event: Event) -> None:
+    def _apply(self, event: Event) -> None:  # noqa: C901 - one case per event kind
         match event.kind:
             case "status" if event.phase == "retrieval":
                 self.phase, self.status = "retrieval", event.detail
@@ -247,31 +298,27 @@ class ChatState(rx.State):
                 found = len(self.answer_sources)
                 self.status = f"Found {found} source{'s' * (found != 1)}. Generating…"
             case "citation":
-                anchor = f"src-{self.answer_id}-{event.marker}"
-                heading = event.title.rsplit(" > ", 1)[-1]
+                prefix = f"src-{self.answer_id}-"
                 self.answer_sources.append(
-                    Source(event.marker, event.source, event.title, event.snippet, anchor, heading)
+                    source_for(prefix, event.marker, event.source, event.title, event.snippet)
                 )
             case "error":
                 self.answer_error = event.message
             case "usage":
-                estimate = "~" if event.estimated else ""
-                self._usage = f"{estimate}{event.input_tokens:,} in · {estimate}{event.output_tokens:,} out"
-                if event.estimated:
-                    self._usage += " (estimated)"
+                self._usage_value = Usage.from_event(event)
 
     def _finish(
         self,
         outcome: str,
         question: str,
         markdown: IncrementalMarkdown | None,
-        final: StreamUpdate | None,
         clock: AnswerClock,
+        record: AnswerRecord,
     ) -> None:
-        stats = clock.stats()
+        stats, usage = clock.stats(), self._usage_value
         self.turns.append(
             Turn(
-                id=self.answer_id,
+                id=record.message_id or self.answer_id,
                 role="assistant",
                 content=markdown.text if markdown else "",
                 html=markdown.html if markdown else "",
@@ -282,8 +329,8 @@ class ChatState(rx.State):
                 question=question,
                 tokens=str(stats.output_tokens),
                 tokens_per_s=f"{stats.tokens_per_s:.0f}",
-                ttft=_ms(stats.ttft_ms),
-                usage=self._usage,
+                ttft=ms_text(stats.ttft_ms),
+                usage=usage_text(usage.input_tokens, usage.output_tokens, usage.estimated) if usage else "",
                 duration=f"{stats.duration_ms / 1000:.1f} s",
             )
         )
@@ -291,15 +338,13 @@ class ChatState(rx.State):
         self.phase = ""
         self.status = {"done": "Answer complete.", "stopped": "Stopped.", "error": "The answer failed."}[outcome]
         self.answer_sources = []
-        self._usage = ""
+        self._usage_value = None
+        if record.failure:
+            self.notice = record.failure
 
 
 def _new_id() -> str:
     return uuid.uuid4().hex[:12]
-
-
-def _ms(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f} ms"
 
 
 class _StreamWire:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from chatui.components.sources import sources_row
+from chatui.components.turn_actions import answer_actions, edit_form, question_actions
 from chatui.state import ChatState, Turn
 
 
@@ -25,40 +26,15 @@ def counters(tokens, tokens_per_s, ttft, extra: list[rx.Component] | None = None
 
 def user_message(turn: Turn) -> rx.Component:
     return rx.el.div(
-        rx.el.div(turn.content, class_name="user-text"),
+        rx.cond(
+            ChatState.editing_id == turn.id,
+            edit_form(turn),
+            rx.el.div(rx.el.div(turn.content, class_name="user-text"), question_actions(turn)),
+        ),
         class_name="message user",
         data_testid="message",
         data_role="user",
         data_state="done",
-    )
-
-
-def answer_actions(turn: Turn) -> rx.Component:
-    return rx.el.div(
-        rx.cond(
-            turn.content != "",
-            rx.button(
-                rx.icon("copy", size=14),
-                "Copy",
-                size="1",
-                variant="ghost",
-                on_click=rx.set_clipboard(turn.content),
-                aria_label="Copy the answer",
-            ),
-        ),
-        rx.cond(
-            turn.state == "error",
-            rx.button(
-                rx.icon("rotate-ccw", size=14),
-                "Retry",
-                size="1",
-                variant="soft",
-                on_click=ChatState.retry(turn.id),
-                disabled=ChatState.streaming,
-                data_testid="retry",
-            ),
-        ),
-        class_name="answer-actions",
     )
 
 
@@ -68,6 +44,10 @@ def assistant_message(turn: Turn) -> rx.Component:
         sources_row(turn.sources),
         rx.cond(turn.html != "", rx.html(turn.html, class_name="chatui-md")),
         rx.cond(turn.state == "stopped", rx.el.div("Stopped", class_name="badge-stopped")),
+        rx.cond(
+            turn.state == "interrupted",
+            rx.el.div("Interrupted by a server restart: regenerate for a full answer.", class_name="badge-stopped"),
+        ),
         rx.cond(
             turn.error != "",
             rx.callout(turn.error, icon="triangle_alert", color_scheme="red", data_testid="error"),

@@ -7,6 +7,7 @@ import reflex as rx
 from chatui.components.composer import composer
 from chatui.components.messages import message_list, status_region
 from chatui.components.nav import header
+from chatui.components.sidebar import conversation_bar, sidebar
 
 
 def jump_to_latest() -> rx.Component:
@@ -23,12 +24,17 @@ def jump_to_latest() -> rx.Component:
 
 
 def chat_page() -> rx.Component:
-    return rx.el.main(
+    return rx.el.div(
         rx.script(src="/chatui.js"),
-        header(),
-        message_list(),
-        rx.el.div(jump_to_latest(), class_name="jump-row"),
-        composer(),
-        status_region(),
-        class_name="page",
+        sidebar(),
+        rx.el.main(
+            header(),
+            conversation_bar(),
+            message_list(),
+            rx.el.div(jump_to_latest(), class_name="jump-row"),
+            composer(),
+            status_region(),
+            class_name="page",
+        ),
+        class_name="layout",
     )
