@@ -44,6 +44,7 @@ from chatui.turns import Source, Turn, ms_text, source_for, usage_text
 # tabs that were reloaded mid-answer and need the answer so far.
 _running: dict[str, asyncio.Task[Any]] = {}
 _resync_wanted: set[str] = set()
+_stop_asked: set[str] = set()  # cancelled by the person (Stop, Esc, closing the tab), not by a shutdown
 TAB_CHECK_S = 1.0  # how often a streaming task checks that its tab is still open
 TAB_GONE_CHECKS = 3  # ...and how many checks in a row it must be gone (a reload is not a close)
 COUNTERS_S = 0.25  # live counters refresh at most this often (the text itself, every frame)
@@ -171,6 +172,7 @@ class ChatState(ConversationsMixin, rx.State):
     def stop(self):
         task = _running.get(self.router.session.client_token)
         if task is not None:
+            _stop_asked.add(self.router.session.client_token)
             task.cancel()
 
     # -- the streaming loop ----------------------------------------------------------------------
@@ -224,16 +226,18 @@ class ChatState(ConversationsMixin, rx.State):
                     yield wire.resync()
             outcome = "error" if self.answer_error else "done"
         except asyncio.CancelledError:
-            outcome = "stopped"
+            # Stopped by the person, or interrupted by the server shutting down (a restart).
+            outcome = "stopped" if token in _stop_asked else "interrupted"
             raise
         finally:
             watchdog.cancel()
             _running.pop(token, None)
+            _stop_asked.discard(token)
             if markdown is not None:
                 markdown.finish()
             stats = clock.stats()
             await record.finish(
-                {"done": "complete", "stopped": "stopped", "error": "error"}[outcome],  # type: ignore[arg-type]
+                {"done": "complete"}.get(outcome, outcome),  # type: ignore[arg-type]
                 text=markdown.text if markdown else "",
                 label=self.answer_label,
                 usage=self._usage_value,
@@ -336,7 +340,12 @@ class ChatState(ConversationsMixin, rx.State):
         )
         self.streaming = False
         self.phase = ""
-        self.status = {"done": "Answer complete.", "stopped": "Stopped.", "error": "The answer failed."}[outcome]
+        self.status = {
+            "done": "Answer complete.",
+            "stopped": "Stopped.",
+            "error": "The answer failed.",
+            "interrupted": "Interrupted.",
+        }[outcome]
         self.answer_sources = []
         self._usage_value = None
         if record.failure:
@@ -395,5 +404,6 @@ async def _cancel_when_tab_closes(client_token: str, task: asyncio.Task[Any]) ->
             continue
         gone = gone + 1 if client_token not in namespace.token_to_sid else 0
         if gone >= TAB_GONE_CHECKS:
+            _stop_asked.add(client_token)
             task.cancel()
             return

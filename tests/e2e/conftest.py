@@ -43,12 +43,59 @@ def _bun_dir() -> str:
     return str(Path(found).parent)
 
 
+class App:
+    """The app under test as a process that can be restarted (same port, same data)."""
+
+    def __init__(self, env: dict[str, str], log_path: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._env, self._log_path = env, log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        reflex = str(Path(sys.executable).with_name("reflex"))
+        command = [reflex, "run", "--env", "prod", "--frontend-port", str(self.port), "--backend-port", str(self.port)]
+        with self._log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                command, cwd=REPO, env=self._env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self._process.poll() is not None:
+                pytest.fail(f"`reflex run` exited with {self._process.returncode}:\n{self._log()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the app did not answer within {START_TIMEOUT_S} s:\n{self._log()}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
+                    if httpx.get(self.url, timeout=5).status_code == 200:
+                        return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        os.killpg(self._process.pid, signal.SIGTERM)
+        try:
+            self._process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+        self._process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def _log(self) -> str:
+        return self._log_path.read_text(errors="replace")[-4000:]
+
+
 @pytest.fixture(scope="session")
-def app_url(
+def app(
     kb_settings: Settings, _upstream_server: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("app") / "reflex.log"
+) -> Iterator[App]:
     env = os.environ | {
         "CHATUI_DATA_DIR": str(kb_settings.data_dir),
         "CHATUI_PROVIDER": "openai",
@@ -59,35 +106,17 @@ def app_url(
         "REFLEX_USE_SYSTEM_BUN": "1",
         "PATH": _bun_dir() + os.pathsep + os.environ["PATH"],
     }
-    reflex = str(Path(sys.executable).with_name("reflex"))
-    command = [reflex, "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
+    running = App(env, tmp_path_factory.mktemp("app") / "reflex.log")
+    running.start()
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"`reflex run` exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the app did not answer within {START_TIMEOUT_S} s:\n{log_path.read_text()[-4000:]}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    if httpx.get(url, timeout=5).status_code == 200:
-                        break
-            except httpx.TransportError:
-                pass
-            time.sleep(1)
-        yield url
+        yield running
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(app: App) -> str:
+    return app.url
 
 
 CHROMIUM = "/usr/bin/chromium"
