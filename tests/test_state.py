@@ -4,6 +4,7 @@ the history a model sees, and the wire format of streaming updates."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -11,6 +12,10 @@ from chatui.events import CitationEvent, ErrorEvent, StatusEvent, TokenEvent, Us
 from chatui.rendering import IncrementalMarkdown, StreamUpdate, render_markdown
 from chatui.state import ChatState, Turn, _StreamWire
 from chatui.timing import AnswerClock
+
+
+# What `_finish` reads of an AnswerRecord: nothing was saved (no database in these tests).
+NOT_SAVED = SimpleNamespace(message_id=None, failure="")
 
 
 @pytest.fixture
@@ -41,7 +46,7 @@ def test_state_counts_tokens_and_marks_estimated_usage(state: ChatState):
     state._count(clock)
     assert state.has_tokens and state.live_tokens == "3" and state.live_ttft.endswith("ms")
     state._apply(UsageEvent(input_tokens=1200, output_tokens=3, estimated=True))
-    state._finish("done", "q", None, None, clock)
+    state._finish("done", "q", None, clock, NOT_SAVED)
     assert state.turns[-1].usage == "~1,200 in · ~3 out (estimated)"
     assert state.turns[-1].tokens == "3"
 
@@ -51,8 +56,8 @@ def test_state_finish_keeps_a_stopped_partial_answer_rendered(state: ChatState):
     markdown = IncrementalMarkdown()
     markdown.feed("Half an **answ")
     markdown.update()
-    final = markdown.finish()
-    state._finish("stopped", "the question", markdown, final, AnswerClock())
+    markdown.finish()
+    state._finish("stopped", "the question", markdown, AnswerClock(), NOT_SAVED)
     turn = state.turns[-1]
     assert turn.state == "stopped" and turn.question == "the question"
     assert turn.content == "Half an **answ"
@@ -63,7 +68,7 @@ def test_state_finish_keeps_a_stopped_partial_answer_rendered(state: ChatState):
 def test_state_error_before_any_token_keeps_the_message(state: ChatState):
     state._begin()
     state._apply(ErrorEvent(code="config", message="Set OPENAI_API_KEY.", retryable=False))
-    state._finish("error", "q", None, None, AnswerClock())
+    state._finish("error", "q", None, AnswerClock(), NOT_SAVED)
     assert state.turns[-1].error == "Set OPENAI_API_KEY." and state.turns[-1].html == ""
 
 
