@@ -1,0 +1,75 @@
+"""Saving an answer while it streams: first token, about once a second, the end; never breaking
+the stream when the database refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatui import answer_record
+from chatui.answer_record import AnswerRecord
+from chatui.conversations import Citation, ConversationStore, Usage
+from chatui.turns import turns_from
+from tests.conftest import test_settings
+
+CITATION = Citation(1, "docs/install.md", "Install > With pip", "pip install quillmate", 0.5, "c1")
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    async with ConversationStore.from_settings(test_settings(tmp_path / "data")) as opened:
+        yield opened
+
+
+async def question(store: ConversationStore) -> tuple[str, str]:
+    conversation = await store.create_conversation("ann", "How do I install?")
+    return conversation.id, await store.add_user_message("ann", conversation.id, "How do I install?")
+
+
+async def test_answer_record_saves_at_the_first_token_then_at_most_once_a_second(store, monkeypatch):
+    conversation_id, question_id = await question(store)
+    record = AnswerRecord(store, "ann", conversation_id, question_id)
+    await record.progress("Run", "OpenAI · gpt", [CITATION])
+    saved = await store.get_message("ann", record.message_id)
+    assert saved.state == "streaming" and saved.content == "Run" and saved.citations == (CITATION,)
+
+    await record.progress("Run pip", "OpenAI · gpt", [CITATION])
+    assert (await store.get_message("ann", record.message_id)).content == "Run", "not yet a second"
+
+    monkeypatch.setattr(answer_record, "SAVE_EVERY_S", 0.0)
+    record._next_save = 0.0
+    await record.progress("Run pip install", "OpenAI · gpt", [CITATION])
+    assert (await store.get_message("ann", record.message_id)).content == "Run pip install"
+
+
+async def test_answer_record_finish_stores_state_usage_timings_and_shows_as_a_turn(store):
+    conversation_id, question_id = await question(store)
+    record = AnswerRecord(store, "ann", conversation_id, question_id)
+    await record.progress("Run [1]", "OpenAI · gpt", [CITATION])
+    await record.finish("complete", text="Run `pip install quillmate` [1].", label="OpenAI · gpt",
+                        usage=Usage(321, 9), ttft_ms=120.0, duration_ms=900.0, citations=[CITATION], error="")
+    turns = turns_from(await store.get_conversation("ann", conversation_id))
+    answer = turns[-1]
+    assert answer.state == "done" and answer.usage == "321 in · 9 out" and answer.ttft == "120 ms"
+    assert answer.sources[0].anchor == f"src-{answer.id}-1"
+    assert f'href="#src-{answer.id}-1"' in answer.html, "citation links point at this turn's chips"
+
+
+async def test_answer_record_an_error_before_any_token_is_still_stored(store):
+    conversation_id, question_id = await question(store)
+    record = AnswerRecord(store, "ann", conversation_id, question_id)
+    await record.finish("error", text="", label="OpenAI · gpt", usage=None, ttft_ms=None,
+                        duration_ms=50.0, citations=[], error="Set OPENAI_API_KEY.")
+    message = await store.get_message("ann", record.message_id)
+    assert message.state == "error" and message.error == "Set OPENAI_API_KEY."
+
+
+async def test_answer_record_a_refusing_database_does_not_break_the_answer(store):
+    conversation_id, question_id = await question(store)
+    record = AnswerRecord(store, "ann", conversation_id, question_id)
+    await store.delete_conversation("ann", conversation_id)  # deleted in another tab mid-answer
+    await record.progress("Still streaming", "OpenAI · gpt", [])
+    await record.finish("complete", text="Still streaming.", label="x", usage=None, ttft_ms=1.0,
+                        duration_ms=2.0, citations=[], error="")
+    assert record.failure.startswith("This answer was not saved")
