@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ingest.add_argument("--chunk-chars", type=int, help="chunk size (default: CHATUI_CHUNK_CHARS)")
     ingest.add_argument(
-        "--chunk-overlap", type=int, help="characters repeated between chunks (CHATUI_CHUNK_OVERLAP)"
+        "--chunk-overlap", type=int, help="characters shared by neighbours (CHATUI_CHUNK_OVERLAP)"
     )
 
     ask = commands.add_parser("ask", help="answer a question from the docs, streaming")
@@ -61,10 +61,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--fail-under", type=float, metavar="RECALL", help="exit 1 if recall@k is below this"
     )
 
+    export = commands.add_parser("export", help="print a stored conversation as Markdown or JSON")
+    export.add_argument("conversation_id", metavar="CONVERSATION_ID")
+    export.add_argument("--format", choices=("md", "json"), default="md", help="default: md")
+    export.add_argument("--user", help="whose conversation (default: the local user, 'local')")
+
+    bench = commands.add_parser("bench", help="run the benchmarks in bench/ (from a source checkout)")
+    bench.add_argument("--quick", action="store_true", help="smaller sizes (also: BENCH_QUICK=1)")
+    bench.add_argument("--report-only", action="store_true", help="redraw bench/results from results.json")
+
     args = parser.parse_args(argv)
     try:
+        if args.command == "bench":
+            from chatui.bench import run_bench
+
+            return run_bench(quick=args.quick, report_only=args.report_only)
         if args.command == "ingest":
             return _ingest(args)
+        if args.command == "export":
+            return asyncio.run(_export(args))
         if args.command == "eval":
             return asyncio.run(_eval(args))
         return asyncio.run(_ask(args.question, args.provider, args.model, as_json=args.json))
@@ -96,12 +111,11 @@ def _ingest(args: argparse.Namespace) -> int:
             f"CHATUI_CHUNK_OVERLAP ({settings.chunk_overlap}) must be at most half of "
             f"CHATUI_CHUNK_CHARS ({settings.chunk_chars}); lower the overlap or raise the size."
         )
-    started = time.monotonic()
-    seen = {"chunks": 0, "printed": started}
+    seen = {"chunks": 0, "started": time.monotonic(), "printed": time.monotonic()}
 
     def measure(p: IngestProgress) -> str:
         seen["chunks"] += p.chunks
-        elapsed = max(time.monotonic() - started, 1e-6)
+        elapsed = max(time.monotonic() - seen["started"], 1e-6)
         eta = elapsed / p.done * (p.total - p.done)
         rate = seen["chunks"] / elapsed
         return f"{seen['chunks']:,} chunks, {rate:,.0f} chunks/s, ETA {eta:.0f} s"
@@ -126,6 +140,7 @@ def _ingest(args: argparse.Namespace) -> int:
         ingest_lock(settings.data_dir, timeout_s=args.wait, on_wait=say_waiting),
         ChromaStore.open(settings.chroma_dir, settings.collection, reset=args.reset) as store,
     ):
+        seen["started"] = seen["printed"] = time.monotonic()  # not counting the wait for the lock
         if sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import (
@@ -261,6 +276,20 @@ async def _eval(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         print(format_report(report, title), file=out)
     failed = args.fail_under is not None and report.recall < args.fail_under
     return EXIT_ERROR if failed else 0
+
+
+async def _export(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """`chatui export`: one conversation's active path, from CHATUI_DATABASE_URL or the data dir."""
+    from chatui.conversations import LOCAL_USER, ConversationStore
+
+    async with ConversationStore.from_settings(load_settings()) as store:
+        user = args.user if args.user is not None else LOCAL_USER
+        if args.format == "json":
+            text = await store.export_json(user, args.conversation_id)
+        else:
+            text = await store.export_markdown(user, args.conversation_id)
+    out.write(text if text.endswith("\n") else text + "\n")
+    return 0
 
 
 if __name__ == "__main__":

@@ -298,8 +298,9 @@ def _glob_pattern(pattern: str) -> re.Pattern[str]:
             out.append(f"[^{sep}]*" if pattern[i] == "*" else f"[^{sep}]")
             i += 1
         elif pattern[i] == "[" and (end := pattern.find("]", i + 2)) != -1:
-            body = pattern[i + 1 : end]
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            body = pattern[i + 1 : end].replace("\\", "\\\\")
+            body = "^" + body[1:] if body[0] == "!" else "\\^" + body[1:] if body[0] == "^" else body
+            out.append(f"[{body}]")
             i = end + 1
         else:
             out.append(re.escape(pattern[i]))

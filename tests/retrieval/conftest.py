@@ -30,3 +30,25 @@ def store_dir(tmp_path: Path) -> Path:
 def store(store_dir: Path) -> Iterator[ChromaStore]:
     with ChromaStore.open(store_dir, "docs") as opened:
         yield opened
+
+
+FORMATS = Path(__file__).parent.parent / "fixtures" / "formats"
+
+
+@pytest.fixture
+def formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A writable copy of the format samples at ./formats, plus a generated two-page PDF."""
+    from tests.retrieval.pdfs import make_pdf
+
+    shutil.copytree(FORMATS, tmp_path / "formats")
+    (tmp_path / "formats" / "admin-manual.pdf").write_bytes(
+        make_pdf(
+            [
+                ["Backups", "Quillmate backs up every notebook nightly at 02:00."],
+                ["Restoring", "Run quillmate restore --from latest to restore a backup."],
+            ],
+            title="Quillmate Admin Manual",
+        )
+    )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "formats"

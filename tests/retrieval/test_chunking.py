@@ -1,11 +1,14 @@
-"""Chunking: heading trails, whole code fences, size limits, stable ids."""
+"""Chunking: heading trails, whole code fences, size limits, overlap, stable ids."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from chatui.retrieval.chunking import Chunk, chunk_id, chunk_markdown, chunk_text
-from tests.retrieval.conftest import CORPUS
+from chatui.retrieval.loaders import load_document
+from tests.retrieval.conftest import CORPUS, FORMATS
 
 GUIDE = """\
 # Guide
@@ -161,3 +164,102 @@ def test_chunk_is_frozen():
     assert isinstance(chunk, Chunk)
     with pytest.raises(AttributeError):
         chunk.text = "y"  # type: ignore[misc]
+
+
+# -- overlap, explicit titles and the other formats ------------------------------------------
+
+SECTION = "# Topic\n\n" + "\n\n".join(f"Paragraph {i} " + "text " * 14 for i in range(8))
+
+
+def test_chunk_markdown_overlap_repeats_the_last_paragraph_of_the_section():
+    plain = chunk_markdown(SECTION, "s.md", max_chars=300)
+    overlapped = chunk_markdown(SECTION, "s.md", max_chars=300, overlap=100)
+    assert len(overlapped) > len(plain) > 1
+    for before, after in zip(overlapped, overlapped[1:]):
+        last_paragraph = before.text.rsplit("\n\n", 1)[-1]
+        assert after.text.startswith(last_paragraph + "\n\n")
+    assert all(len(c.text) <= 300 for c in overlapped)
+    assert {c.title for c in overlapped} == {"Topic"}
+
+
+def test_chunk_markdown_overlap_never_crosses_a_heading_or_repeats_one():
+    text = SECTION + "\n\n## Next\n\nFresh start."
+    chunks = chunk_markdown(text, "s.md", max_chars=300, overlap=150)
+    assert chunks[-1].text == "## Next\n\nFresh start."
+    assert sum(c.text.count("# Topic") for c in chunks) == 1
+
+
+def test_chunk_markdown_overlap_is_dropped_rather_than_exceed_max_chars():
+    paragraphs = ["a " * 40, "b " * 40, "c " * 130]  # 80, 80, 260 characters
+    chunks = chunk_markdown("\n\n".join(p.strip() for p in paragraphs), "s.md", 300, overlap=100)
+    assert [c.text[0] for c in chunks] == ["a", "c"]  # "b..." + "c..." would not fit in 300
+
+
+def test_split_lines_overlap_starts_each_piece_with_the_previous_pieces_last_lines():
+    lines = [f"line {i:02d} of the long paragraph" for i in range(30)]  # 29 characters each
+    chunks = chunk_markdown("\n".join(lines), "long.md", max_chars=200, overlap=60)
+    pieces = [c.text.split("\n") for c in chunks]
+    for before, after in zip(pieces, pieces[1:]):
+        assert after[:2] == before[-2:]  # two 29-character lines fit in 60
+    assert all(len(c.text) <= 200 for c in chunks)
+    assert sorted({line for piece in pieces for line in piece}) == lines
+
+
+def test_chunk_markdown_overlap_in_a_split_code_fence_keeps_every_piece_a_fence():
+    chunks = chunk_markdown(f"# Code\n\n{_fence(60)}\n", "code.md", max_chars=300, overlap=100)
+    for before, after in zip(chunks, chunks[1:]):
+        assert after.text.startswith("```python\n") and after.text.endswith("\n```")
+        assert after.text.split("\n")[1] in before.text
+
+
+def test_chunk_text_overlap_repeats_whole_paragraphs():
+    text = "\n\n".join(f"Paragraph {i}: " + "words " * 10 for i in range(6))
+    chunks = chunk_text(text, "notes.txt", max_chars=200, overlap=80)
+    for before, after in zip(chunks, chunks[1:]):
+        assert after.text.startswith(before.text.rsplit("\n\n", 1)[-1])
+
+
+@pytest.mark.parametrize("overlap", [-1, 101])
+def test_chunkers_reject_an_overlap_over_half_the_size(overlap: int):
+    with pytest.raises(ValueError, match="overlap must be between 0 and half"):
+        chunk_markdown("text", "a.md", max_chars=200, overlap=overlap)
+    with pytest.raises(ValueError, match="overlap"):
+        chunk_text("text", "a.txt", max_chars=200, overlap=overlap)
+
+
+def test_chunkers_use_a_given_title_over_front_matter_h1_and_file_name():
+    text = "---\ntitle: Front\n---\n# Heading\n\nBody."
+    (chunk,) = chunk_markdown(text, "file.md", title="Given")
+    assert (chunk.doc_title, chunk.title) == ("Given", "Heading")
+    assert chunk_text("Body.", "file.txt", title="Given")[0].title == "Given"
+
+
+@pytest.mark.parametrize(
+    ("name", "titles", "code"),
+    [
+        (
+            "sync-guide.rst",
+            ["Quillmate sync guide", "Quillmate sync guide > Setting up sync"],
+            "```bash\nquillmate sync --watch --interval 30\n```",
+        ),
+        (
+            "sharing.html",
+            ["Sharing notebooks", "Sharing notebooks > Invite by email"],
+            "```bash\nquillmate share notebooks/roadmap --with ana@example.com --role editor\n"
+            "quillmate share --list\n```",
+        ),
+        (
+            "shortcuts.mdx",
+            ["Keyboard shortcuts", "Keyboard shortcuts > Custom shortcuts"],
+            "```bash\nquillmate keys --list\n```",
+        ),
+    ],
+)
+def test_loaded_formats_chunk_with_heading_trails_and_whole_code_blocks(
+    name: str, titles: list[str], code: str
+):
+    document = load_document(Path(name).suffix, (FORMATS / name).read_bytes())
+    chunks = chunk_markdown(document.text, f"formats/{name}", max_chars=200, title=document.title)
+    assert [t for t in titles if t in {c.title for c in chunks}] == titles
+    assert any(code in c.text for c in chunks)
+    assert {c.doc_title for c in chunks} == {titles[0]}

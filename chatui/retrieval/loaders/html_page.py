@@ -115,15 +115,14 @@ def _html_blocks(node: Any) -> list[str]:
             blocks.append(fence(child.get_text(), _html_language(child)))
         elif name in ("ul", "ol", "menu"):
             items = [_html_blocks(li) for li in child.find_all("li", recursive=False)]
-            start = child.get("start", "1")
-            blocks.append(list_block(items, name == "ol", int(start) if start.isdigit() else 1))
+            start = str(child.get("start", "1"))
+            first = int(start) if start.isdigit() else 1
+            blocks.append(list_block(items, name == "ol", first))
         elif name == "blockquote":
             blocks.append(quote("\n\n".join(_html_blocks(child))))
         elif name == "table":
-            rows = [
-                [table_cell(_html_inline(cell)) for cell in tr.find_all(("th", "td"), recursive=False)]
-                for tr in child.find_all("tr")
-            ]
+            cells = [tr.find_all(("th", "td"), recursive=False) for tr in child.find_all("tr")]
+            rows = [[table_cell(_html_inline(cell)) for cell in row] for row in cells]
             blocks.append(table(rows))
         elif name == "dl":
             blocks += _html_definitions(child)
@@ -188,4 +187,3 @@ def _html_language(pre: Any) -> str:
         if match and match.group(1) not in ("default", "none"):
             return match.group(1)
     return ""
-

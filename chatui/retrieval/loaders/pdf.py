@@ -50,6 +50,7 @@ def load_pdf(data: bytes) -> Document:
             blocks += [f"## Page {number}", escape_markdown("\n".join(lines))]
     if not blocks:
         raise UnreadableFile(
-            "has no extractable text (scanned pages?); run OCR first, e.g. `ocrmypdf in.pdf out.pdf`"
+            "has no extractable text (scanned pages?); run OCR on it first, e.g. "
+            "`ocrmypdf in.pdf out.pdf`"
         )
     return Document("\n\n".join(blocks), title or first_line[:120])

@@ -41,8 +41,8 @@ _RST_SETTINGS = {
 }
 _ROLE = re.compile(r"^:((?:[\w+-]+:)*[\w+-]+):`(.*)`$", re.DOTALL)
 _CODE_ROLES = frozenset(
-    "attr class code command const data envvar exc file func kbd meth mod obj option program samp"
-    .split()
+    ("attr", "class", "code", "command", "const", "data", "envvar", "exc", "file", "func", "kbd")
+    + ("meth", "mod", "obj", "option", "program", "samp")
 )
 
 
@@ -54,6 +54,7 @@ def rst_to_markdown(text: str) -> str:
     settings = {**_RST_SETTINGS, "warning_stream": io.StringIO()}
     doctree = publish_doctree(text, settings_overrides=settings)
     skipped = (nodes.Invisible, nodes.system_message, nodes.raw, nodes.label, nodes.transition)
+    not_text = (*skipped, nodes.footnote_reference, nodes.citation_reference)  # "[1]" markers
 
     def blocks(node: Any, depth: int) -> list[str]:
         return [b for child in node.children for b in block(child, depth) if b.strip()]
@@ -83,8 +84,8 @@ def rst_to_markdown(text: str) -> str:
         if isinstance(node, nodes.block_quote):
             return [quote("\n\n".join(blocks(node, depth)))]
         if isinstance(node, nodes.table):
-            rows = [[table_cell(inline_all(entry)) for entry in row] for row in node.findall(nodes.row)]
-            return [table(rows)]
+            rows = node.findall(nodes.row)
+            return [table([[table_cell(inline_all(entry)) for entry in row] for row in rows])]
         if isinstance(node, nodes.image):
             return [escape_markdown(node.get("alt", ""))]
         if isinstance(node, nodes.TextElement):
@@ -102,7 +103,7 @@ def rst_to_markdown(text: str) -> str:
                 parts.append(_role_text(child.astext()))
             elif isinstance(child, nodes.image):
                 parts.append(escape_inline(child.get("alt", "")))
-            elif not isinstance(child, (*skipped, nodes.footnote_reference, nodes.citation_reference)):
+            elif not isinstance(child, not_text):
                 parts.append(inline(child) if isinstance(child, nodes.Element) else "")
         return "".join(parts)
 
