@@ -138,7 +138,7 @@ def _ingest(args: argparse.Namespace) -> int:
     # --reset also opens a collection built with another embedder, so that it can be rebuilt.
     with (
         ingest_lock(settings.data_dir, timeout_s=args.wait, on_wait=say_waiting),
-        ChromaStore.open(settings.chroma_dir, settings.collection, reset=args.reset) as store,
+        ChromaStore.from_settings(settings, reset=args.reset) as store,
     ):
         seen["started"] = seen["printed"] = time.monotonic()  # not counting the wait for the lock
         if sys.stderr.isatty():
@@ -253,7 +253,7 @@ async def _eval(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
     settings = load_settings(**({"collection": args.collection} if args.collection else {}))
     questions = load_questions(Path(args.questions))
-    with ChromaStore.open(settings.chroma_dir, settings.collection) as store:
+    with ChromaStore.from_settings(settings) as store:
         if store.count() == 0:
             print(
                 f"chatui: the knowledge base {settings.collection!r} in {settings.chroma_dir} is "

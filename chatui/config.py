@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     chunk_chars: int = Field(1200, ge=200, validation_alias=_env("CHATUI_CHUNK_CHARS"))
     chunk_overlap: int = Field(0, ge=0, validation_alias=_env("CHATUI_CHUNK_OVERLAP"))
     ingest_root: Path | None = Field(None, validation_alias=_env("CHATUI_INGEST_ROOT"))
+    chroma_host: str | None = Field(None, validation_alias=_env("CHROMA_HOST"))
+    chroma_port: int = Field(8000, gt=0, lt=65536, validation_alias=_env("CHROMA_PORT"))
     max_upload_bytes: int = Field(
         50 * 1024 * 1024, gt=0, validation_alias=_env("CHATUI_MAX_UPLOAD_BYTES")
     )

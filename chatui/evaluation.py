@@ -14,9 +14,10 @@ What must stay true:
   path segment by segment, so the same question set works whether the docs were ingested by a
   relative path, from another directory, or by an absolute path ("x-docs/a.md" never matches
   "docs/a.md").
-- A question is found when any of its sources appears among the top `k` passages (the sources are
-  alternatives: each one answers it). recall@k is the share of questions found; MRR is the mean
-  of 1/rank of the first passage from an expected source within the top `MRR_DEPTH` (0 if none).
+- A question is found when any of its sources appears among the `k` passages a search for `k`
+  returns, exactly what the chat would get (the sources are alternatives: each one answers it).
+  recall@k is the share of questions found; MRR is the mean of 1/rank of the first passage from
+  an expected source in a second search for the top `MRR_DEPTH` (0 if none).
 - Loading a question set either succeeds completely or raises `InputError` naming the entry and
   what is wrong with it.
 """
@@ -50,7 +51,8 @@ class EvalQuestion:
 
 @dataclass(frozen=True, slots=True)
 class QuestionResult:
-    """One question's outcome. `rank` is 1-based within the top `MRR_DEPTH`, or None."""
+    """One question's outcome: the sources of the top k passages, and the rank (1-based, within
+    the top `MRR_DEPTH`) of the first expected one, or None."""
 
     question: str
     sources: tuple[str, ...]
@@ -102,7 +104,8 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     questions = []
     for n, item in enumerate(data, 1):
         where = f"{path}, entry {n}"
-        if not isinstance(item, dict) or not isinstance(item.get("q"), str) or not item["q"].strip():
+        question = item.get("q") if isinstance(item, dict) else None
+        if not isinstance(question, str) or not question.strip():
             raise InputError(f'{where}: needs "q", a non-empty question string.')
         sources = item.get("sources")
         if (
@@ -111,7 +114,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             or not all(isinstance(s, str) and s.strip() for s in sources)
         ):
             raise InputError(f'{where}: needs "sources", a non-empty list of file paths.')
-        questions.append(EvalQuestion(item["q"].strip(), tuple(_normalise(s) for s in sources)))
+        questions.append(EvalQuestion(question.strip(), tuple(_normalise(s) for s in sources)))
     return questions
 
 
@@ -139,15 +142,13 @@ async def evaluate(
     results, latencies = [], []
     for item in questions:
         started = time.perf_counter()
-        passages = await store.search(item.question, k=depth, min_score=min_score)
+        top_k = await store.search(item.question, k=k, min_score=min_score)  # what the chat gets
         latencies.append((time.perf_counter() - started) * 1000)
-        retrieved = tuple(p.source for p in passages)
-        rank = next(
-            (n for n, s in enumerate(retrieved, 1) if any(source_matches(s, e) for e in item.sources)),
-            None,
-        )
+        deeper = await store.search(item.question, k=depth, min_score=min_score)
+        rank = next((n for n, p in enumerate(deeper, 1) if _expected(p.source, item)), None)
         area = _area(item.sources[0], prefix)
-        found = rank is not None and rank <= k
+        retrieved = tuple(p.source for p in top_k)
+        found = any(_expected(s, item) for s in retrieved)
         results.append(QuestionResult(item.question, item.sources, area, retrieved, rank, found))
     areas = [
         _score(area, [r for r in results if r.area == area])
@@ -186,11 +187,15 @@ def format_report(report: EvalReport, title: str) -> str:
     if report.misses:
         lines.append(f"\nMisses (no expected source in the top {report.k}):")
         for miss in report.misses:
-            got = ", ".join(dict.fromkeys(miss.retrieved[: report.k])) or "nothing"
+            got = ", ".join(dict.fromkeys(miss.retrieved)) or "nothing"
             rank = f" (first at rank {miss.rank})" if miss.rank else ""
             lines.append(f"  - {miss.question}{rank}\n      wanted {', '.join(miss.sources)}")
             lines.append(f"      got    {got}")
     return "\n".join(lines)
+
+
+def _expected(source: str, item: EvalQuestion) -> bool:
+    return any(source_matches(source, wanted) for wanted in item.sources)
 
 
 def _score(area: str, results: Sequence[QuestionResult]) -> AreaScore:

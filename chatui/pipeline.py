@@ -173,7 +173,8 @@ _open_lock = threading.Lock()
 
 async def open_knowledge_base(settings: Settings) -> KnowledgeBase:
     """The configured Chroma collection, opened once per process (off the event loop)."""
-    key = (str(settings.chroma_dir.resolve()), settings.collection)
+    server = f"{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else None
+    key = (server or str(settings.chroma_dir.resolve()), settings.collection)
     if key in _knowledge_bases:
         return _knowledge_bases[key]
     return await asyncio.to_thread(_open_once, key, settings)
@@ -184,5 +185,5 @@ def _open_once(key: tuple[str, str], settings: Settings) -> KnowledgeBase:
 
     with _open_lock:
         if key not in _knowledge_bases:
-            _knowledge_bases[key] = ChromaStore.open(settings.chroma_dir, settings.collection)
+            _knowledge_bases[key] = ChromaStore.from_settings(settings)
         return _knowledge_bases[key]

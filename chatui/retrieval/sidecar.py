@@ -14,7 +14,8 @@ What must stay true:
   generation with the stored one never mistakes a new index for the one it holds.
 - `analyzer` is written only by a full rebuild; "" (after `drop`, or a write to a collection that
   was never rebuilt) means "incomplete: rebuild from Chroma".
-- `read` returns one consistent state (one read transaction), never half of a write.
+- `read` returns one consistent state (one read transaction), never half of a write, with the
+  chunks of each source together (`lexical.py` relies on that to build file postings cheaply).
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ class Sidecar:
                 chunks = [
                     ChunkRow(*row)
                     for row in self._conn.execute(
-                        "SELECT chunk_id, source, length, terms FROM chunks WHERE collection = ?",
+                        "SELECT chunk_id, source, length, terms FROM chunks WHERE collection = ? "
+                        "ORDER BY source",
                         (self._collection,),
                     )
                 ]

@@ -14,13 +14,15 @@ What must stay true:
 - `add_chunks` and `replace_files` replace everything stored for their sources. Every stored
   chunk carries its file's hash and chunk count; `source_hashes` reports a source only when all
   its chunks are present, so an ingest interrupted half-way through a file redoes that file.
-- Every chunk is also in a BM25 index (`lexical.py`) persisted beside the Chroma data. Writes go
-  to it first, then to Chroma, so an interrupted write leaves Chroma behind, where the file-hash
-  check makes the next ingest redo the file. An index that is missing (a knowledge base from an
-  older chatui) or built by another analyzer is rebuilt from Chroma before the next read or write.
-- `search` is hybrid: the nearest chunks by vector and the best by BM25 are pooled and scored by
-  `hybrid.rank` (an absolute blend in [0, 1], so `min_score` filters the same way for every
-  question). It never blocks the event loop (embedding, Chroma and BM25 run in
+- Every chunk is also in the lexical index (`lexical.py`: BM25 and per-file mean vectors),
+  persisted beside the Chroma data. Files are written in groups of whole files (about
+  `BATCH_SIZE` chunks): embed the group, write the lexical index, then Chroma. An interrupted
+  write thus leaves Chroma behind, where the file-hash check makes the next ingest redo the file.
+  A lexical index that is missing (a knowledge base from an older chatui) or was built by another
+  analyzer is rebuilt from Chroma before the next search or write.
+- `search` is hybrid (`hybrid.py`): the nearest chunks by vector and the best by lexical evidence
+  are pooled and given an absolute score in [0, 1], so `min_score` filters the same way for every
+  question. It never blocks the event loop (embedding, Chroma and BM25 run in
   `asyncio.to_thread`) and returns [] for an empty or missing collection: no documents is an
   answerable state, not a failure.
 - In-memory stores (`path=None`) in one process share one Chroma instance while any is open; give
@@ -44,6 +46,7 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
+from chatui.config import Settings
 from chatui.errors import InputError, RetrievalError
 from chatui.retrieval.chunking import Chunk
 from chatui.retrieval.embedders import Embedder, HashingEmbedder
@@ -94,25 +97,37 @@ class ChromaStore:
         embedder: Embedder | None = None,
         *,
         reset: bool = False,
+        server: tuple[str, int] | None = None,
     ) -> ChromaStore:
         """Open (not create: that happens at the first `add_chunks`) a collection at `path`.
 
         `path=None` keeps everything in memory. `reset=True` drops the collection first, which is
-        how a collection built with another embedder is rebuilt.
+        how a collection built with another embedder is rebuilt. `server=(host, port)` uses a
+        Chroma server over HTTP instead of the embedded database (the keyword index stays at
+        `path`).
         """
         settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         where = "in memory" if path is None else str(path)
+        if server is not None:
+            where = f"the Chroma server at {server[0]}:{server[1]}"
         try:
-            if path is None:
+            if server is not None:
+                client = chromadb.HttpClient(host=server[0], port=server[1], settings=settings)
+                client.heartbeat()
+                if path is not None:
+                    Path(path).mkdir(parents=True, exist_ok=True)
+            elif path is None:
                 client = chromadb.EphemeralClient(settings=settings)
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
                 client = chromadb.PersistentClient(path=str(path), settings=settings)
         except Exception as exc:  # Chroma raises many types; all mean "cannot open"
-            raise RetrievalError(
-                f"Cannot open the knowledge base at {where}: {exc}. "
-                "Check that CHATUI_DATA_DIR points to a writable folder."
-            ) from exc
+            fix = (
+                "Check that the server is running and CHROMA_HOST / CHROMA_PORT point to it."
+                if server is not None
+                else "Check that CHATUI_DATA_DIR points to a writable folder."
+            )
+            raise RetrievalError(f"Cannot open the knowledge base at {where}: {exc}. {fix}") from exc
         try:
             lexical = LexicalIndex(None if path is None else Path(path), collection)
         except BaseException:
@@ -127,6 +142,12 @@ class ChromaStore:
             store.close()
             raise
         return store
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, reset: bool = False) -> ChromaStore:
+        """The configured knowledge base: embedded in the data dir, or on CHROMA_HOST:CHROMA_PORT."""
+        server = (settings.chroma_host, settings.chroma_port) if settings.chroma_host else None
+        return cls.open(settings.chroma_dir, settings.collection, reset=reset, server=server)
 
     @property
     def collection_name(self) -> str:
@@ -152,7 +173,8 @@ class ChromaStore:
         return self._run(lambda c: c.count(), missing=0)
 
     async def search(self, query: str, k: int = 5, min_score: float = 0.0) -> list[Passage]:
-        """The `k` passages nearest to `query`, best first, each scoring at least `min_score`."""
+        """The `k` passages that best match `query` (hybrid: vector and lexical evidence, see
+        `hybrid.py`), best first, each scoring at least `min_score`."""
         if k < 1:
             raise InputError(f"k must be at least 1, got {k}")
         if not 0.0 <= min_score <= 1.0:
@@ -173,8 +195,8 @@ class ChromaStore:
     def replace_files(self, files: Sequence[FileChunks]) -> int:
         """Store each file's chunks in place of whatever its source had; returns chunks stored.
 
-        Chroma's cost is mostly per call, so many small files should go in one call: this deletes
-        their old chunks at once and adds the new ones `BATCH_SIZE` at a time.
+        Chroma's cost is mostly per call, so many small files should go in one call: whole files
+        are grouped into writes of about `BATCH_SIZE` chunks (one delete, one add each).
         """
         sources = [f.source for f in files]
         if len(set(sources)) != len(sources):
@@ -211,7 +233,7 @@ class ChromaStore:
             pass
         except Exception as exc:
             raise self._failure(exc) from exc
-        # After Chroma: a reader that sees the keyword index gone must find Chroma empty too,
+        # After Chroma: a reader that sees the lexical index gone must find Chroma empty too,
         # or it would rebuild the index from chunks that are about to disappear.
         self._lexical.drop()
 
@@ -242,47 +264,47 @@ class ChromaStore:
             )
 
     def _search(self, query: str, k: int, min_score: float) -> list[Passage]:
+        if self._current() is None:
+            return []  # nothing ingested yet (and nothing to write, even on a read-only disk)
         vector = self._embedder.embed([query])[0]
         self._ensure_lexical()
         return hybrid_search(
-            query, vector, k, min_score, near=self._near, fetch=self._fetch_by_id,
+            query,
+            vector,
+            k,
+            min_score,
+            near=self._near,
+            cosines=self._cosines,
+            fetch=self._fetch_chunks,
             lexical=self._lexical,
         )
 
-    def _near(self, vector: Sequence[float], n: int) -> list[StoredChunk] | None:
-        """The `n` chunks nearest to `vector`; None when there is no collection."""
+    def _near(self, vector: Sequence[float], n: int) -> dict[str, float] | None:
+        """The ids of the `n` chunks nearest to `vector`, with their cosine; None: no collection."""
         got = self._run(
-            lambda c: c.query(
-                query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"]
-            ),
+            lambda c: c.query(query_embeddings=[vector], n_results=n, include=["distances"]),
             missing=None,
         )
         if got is None:
             return None
-        return [
-            StoredChunk(i, str(m["source"]), str(m["title"]), text or "", 1.0 - float(distance))
-            for i, text, m, distance in zip(
-                got["ids"][0],
-                (got["documents"] or [[]])[0],
-                (got["metadatas"] or [[]])[0],
-                (got["distances"] or [[]])[0],
-                strict=True,
-            )
-        ]
+        distances = (got["distances"] or [[]])[0]
+        return {i: 1.0 - float(d) for i, d in zip(got["ids"][0], distances, strict=True)}
 
-    def _fetch_by_id(self, ids: list[str], vector: Sequence[float]) -> list[StoredChunk]:
-        """Chunks by id (those Chroma has), with their cosine to `vector`."""
-        got = self._run(
-            lambda c: c.get(ids=ids, include=["documents", "metadatas", "embeddings"]),
-            missing=None,
-        )
+    def _cosines(self, ids: list[str], vector: Sequence[float]) -> dict[str, float]:
+        got = self._run(lambda c: c.get(ids=ids, include=["embeddings"]), missing=None)
         if got is None or not got["ids"]:
+            return {}
+        values = cosine_to(np.asarray(got["embeddings"], np.float32), vector)
+        return dict(zip(got["ids"], values.tolist(), strict=True))
+
+    def _fetch_chunks(self, ids: list[str]) -> list[StoredChunk]:
+        got = self._run(lambda c: c.get(ids=ids, include=["documents", "metadatas"]), missing=None)
+        if got is None:
             return []
-        cosines = cosine_to(np.asarray(got["embeddings"], np.float32), vector)
         return [
-            StoredChunk(i, str(m["source"]), str(m["title"]), text or "", float(cosine))
-            for i, text, m, cosine in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], cosines, strict=True
+            StoredChunk(i, str(meta["source"]), str(meta["title"]), text or "")
+            for i, text, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
             )
         ]
 
