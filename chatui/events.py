@@ -37,6 +37,7 @@ class StatusEvent(_Event):
     kind: Literal["status"] = "status"
     phase: Phase
     detail: str = ""
+    retrieval_ms: float | None = None  # on `generating`: how long searching the docs took
 
 
 class CitationEvent(_Event):

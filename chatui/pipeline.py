@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -88,9 +89,11 @@ async def answer(
             phase="retrieval",
             detail=f"Searching {chunks:,} chunks in {knowledge_base.collection_name}…",
         )
+        searched = time.perf_counter()
         passages = await knowledge_base.search(
             question, k=options.top_k or settings.top_k, min_score=settings.min_score
         )
+        retrieval_ms = round((time.perf_counter() - searched) * 1000, 1)
     except ChatUIError as exc:
         yield StatusEvent(phase="retrieval", detail="Searching the docs…")
         async for event in _fail(exc, clock):
@@ -113,7 +116,7 @@ async def answer(
         async for event in _fail(exc, clock):
             yield event
         return
-    yield StatusEvent(phase="generating", detail=provider.label)
+    yield StatusEvent(phase="generating", detail=provider.label, retrieval_ms=retrieval_ms)
 
     request = build_request(
         question,

@@ -300,7 +300,8 @@ class ChatState(ConversationsMixin, rx.State):
             case "status":
                 self.phase, self.answer_label = "generating", event.detail
                 found = len(self.answer_sources)
-                self.status = f"Found {found} source{'s' * (found != 1)}. Generating…"
+                took = f" in {event.retrieval_ms:.0f} ms" if event.retrieval_ms is not None else ""
+                self.status = f"Found {found} source{'s' * (found != 1)}{took}. Generating…"
             case "citation":
                 prefix = f"src-{self.answer_id}-"
                 self.answer_sources.append(

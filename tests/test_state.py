@@ -32,8 +32,8 @@ def test_state_folds_the_retrieval_phase_and_citations(state: ChatState):
     assert state.streaming and state.status == "Searching docs…" and state.answer_id
     state._apply(StatusEvent(phase="retrieval", detail="Searching 12 chunks in docs…"))
     state._apply(CitationEvent(marker=1, source="docs/a.md", title="A", snippet="s", score=0.5, chunk_id="c"))
-    state._apply(StatusEvent(phase="generating", detail="OpenAI · gpt"))
-    assert state.status == "Found 1 source. Generating…"
+    state._apply(StatusEvent(phase="generating", detail="OpenAI · gpt", retrieval_ms=12.4))
+    assert state.status == "Found 1 source in 12 ms. Generating…"
     assert state.answer_label == "OpenAI · gpt"
     assert state.answer_sources[0].anchor == f"src-{state.answer_id}-1"
 
