@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     chunk_chars: int = Field(1200, ge=200, validation_alias=_env("CHATUI_CHUNK_CHARS"))
     chunk_overlap: int = Field(0, ge=0, validation_alias=_env("CHATUI_CHUNK_OVERLAP"))
     ingest_root: Path | None = Field(None, validation_alias=_env("CHATUI_INGEST_ROOT"))
+    embedder: Literal["hashing", "openai", "minilm"] = Field(
+        "hashing", validation_alias=_env("CHATUI_EMBEDDER")
+    )
+    embedding_model: str = Field(
+        "text-embedding-3-small", validation_alias=_env("CHATUI_EMBEDDING_MODEL")
+    )
     chroma_host: str | None = Field(None, validation_alias=_env("CHROMA_HOST"))
     chroma_port: int = Field(8000, gt=0, lt=65536, validation_alias=_env("CHROMA_PORT"))
     max_upload_bytes: int = Field(

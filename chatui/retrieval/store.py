@@ -146,8 +146,11 @@ class ChromaStore:
     @classmethod
     def from_settings(cls, settings: Settings, *, reset: bool = False) -> ChromaStore:
         """The configured knowledge base: embedded in the data dir, or on CHROMA_HOST:CHROMA_PORT."""
+        from chatui.retrieval.remote_embedders import embedder_from_settings
+
         server = (settings.chroma_host, settings.chroma_port) if settings.chroma_host else None
-        return cls.open(settings.chroma_dir, settings.collection, reset=reset, server=server)
+        embedder = embedder_from_settings(settings)
+        return cls.open(settings.chroma_dir, settings.collection, embedder, reset=reset, server=server)
 
     @property
     def collection_name(self) -> str:

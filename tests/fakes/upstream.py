@@ -201,6 +201,7 @@ class FakeUpstream:
         self._queue: collections.deque[Script] = collections.deque()
         self._requests: list[RecordedRequest] = []
         self._server: ServerThread | None = None
+        self.embedding_requests: list[dict] = []  # bodies of POST /v1/embeddings, in order
         self._stopping = asyncio.Event()  # releases stalled streams on stop(); a fresh one on each start()
         self.base_url = ""
 
@@ -223,6 +224,7 @@ class FakeUpstream:
 
     def reset(self) -> None:
         with self._cond:
+            self.embedding_requests.clear()
             self._queue.clear()
             self._requests.clear()
 
@@ -279,6 +281,8 @@ class FakeUpstream:
         path, method = scope["path"], scope["method"]
         if (method, path) == ("GET", "/health"):
             return await _send_json(send, 200, {"status": "ok"})
+        if (method, path) == ("POST", "/v1/embeddings"):
+            return await self._embeddings(receive, send)
         vendor = _ROUTES.get(path)
         if vendor is None or method != "POST":
             return await _send_json(send, 404, {"error": {"message": f"Fake upstream has no {method} {path}."}})
@@ -302,6 +306,27 @@ class FakeUpstream:
             await _send_json(send, 200, _completion(rec))
         else:
             await self._stream(rec, receive, send)
+
+    async def _embeddings(self, receive, send) -> None:
+        """OpenAI's embeddings endpoint, with deterministic vectors (chatui's hashing embedder)."""
+        from chatui.retrieval import HashingEmbedder
+
+        raw, more = b"", True
+        while more:
+            message = await receive()
+            raw, more = raw + message.get("body", b""), message.get("more_body", False)
+        body = json.loads(raw)
+        texts = [body["input"]] if isinstance(body["input"], str) else list(body["input"])
+        with self._cond:
+            self.embedding_requests.append(body)
+        vectors = HashingEmbedder(256).embed(texts)
+        tokens = sum(len(t.split()) for t in texts)
+        await _send_json(send, 200, {
+            "object": "list",
+            "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
+            "model": body.get("model", ""),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        })
 
     async def _stream(self, rec: RecordedRequest, receive, send) -> None:
         """Stream the events while listening for the disconnect; the first to finish cancels the other."""
