@@ -50,7 +50,7 @@ from chatui.retrieval import (
 )
 from chatui.retrieval.chunking import Chunk, chunk_id
 from chatui.retrieval.lexical import FILENAME as LEXICAL_FILE
-from chatui.retrieval.store import BATCH_SIZE
+from chatui.retrieval.store import BATCH_SIZE, batch_groups
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "bench" / "results" / "retrieval.md"
@@ -142,7 +142,7 @@ async def measure(
     store = ChromaStore.open(folder / "chroma", "bench", embedder)  # type: ignore[arg-type]
     try:
         started, cpu_started = time.perf_counter(), time.process_time()
-        for group in _ingest_groups(files):
+        for group in batch_groups(files):
             store.replace_files(group)
         ingest_s = time.perf_counter() - started
         ingest_cpu_s = time.process_time() - cpu_started
@@ -257,18 +257,6 @@ async def _timed(store: ChromaStore, asked: list[str]) -> tuple[list[float], lis
         wall.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - cpu_started) * 1000)
     return wall, cpu
-
-
-def _ingest_groups(files: list[FileChunks]) -> list[list[FileChunks]]:
-    groups: list[list[FileChunks]] = [[]]
-    size = 0
-    for f in files:
-        if groups[-1] and size + len(f.chunks) > BATCH_SIZE:
-            groups.append([])
-            size = 0
-        groups[-1].append(f)
-        size += len(f.chunks)
-    return groups
 
 
 def _generated_chunks(count: int, rng: random.Random) -> list[Chunk]:

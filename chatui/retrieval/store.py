@@ -210,7 +210,7 @@ class ChromaStore:
         if not files:
             return 0
         self._ensure_lexical()
-        for group in _groups(files):
+        for group in batch_groups(files):
             self._replace_group(group)
         return sum(len(f.chunks) for f in files)
 
@@ -432,7 +432,7 @@ class ChromaStore:
         return collection
 
 
-def _groups(files: Sequence[FileChunks]) -> list[list[FileChunks]]:
+def batch_groups(files: Sequence[FileChunks]) -> list[list[FileChunks]]:
     """Whole files, packed into groups of at most `BATCH_SIZE` chunks where files allow."""
     groups: list[list[FileChunks]] = [[]]
     size = 0
