@@ -88,7 +88,8 @@ class ConversationsMixin(rx.State, mixin=True):
         try:
             detail = await conversation_store().get_conversation(self._user(), conversation_id)
         except ChatUIError as exc:
-            return self._lost(exc)
+            await self._recover(exc)
+            return
         self._show(detail)
 
     @rx.event
@@ -99,7 +100,8 @@ class ConversationsMixin(rx.State, mixin=True):
         try:
             renamed = await conversation_store().rename_conversation(self._user(), self.conversation_id, title)
         except ChatUIError as exc:
-            return self._lost(exc)
+            await self._recover(exc)
+            return
         self.conversation_title = renamed.title
         return type(self).refresh_conversations
 
@@ -124,7 +126,8 @@ class ConversationsMixin(rx.State, mixin=True):
             else:
                 data = await store.export_markdown(user, self.conversation_id)
         except ChatUIError as exc:
-            return self._lost(exc)
+            await self._recover(exc)
+            return
         name = _FILE_NAME.sub("-", self.conversation_title or "conversation").strip("-")[:60] or "conversation"
         return rx.download(data=data, filename=f"{name}.{'json' if fmt == 'json' else 'md'}")
 
@@ -160,7 +163,8 @@ class ConversationsMixin(rx.State, mixin=True):
         try:
             detail = await conversation_store().select_alternative(self._user(), message_id)
         except ChatUIError as exc:
-            return self._lost(exc)
+            await self._recover(exc)
+            return
         self._show(detail)
 
     # -- helpers --------------------------------------------------------------------------------
@@ -175,17 +179,21 @@ class ConversationsMixin(rx.State, mixin=True):
         detail = await conversation_store().get_conversation(self._user(), self.conversation_id)
         self._show(detail)
 
-    def _lost(self, exc: ChatUIError) -> Any:
+    async def _recover(self, exc: ChatUIError) -> None:
         """A conversation that vanished or changed elsewhere: say so, and show what is true now."""
         if isinstance(exc, ConversationNotFound):
             self.conversation_id, self.conversation_title, self.turns = "", "", []  # type: ignore[attr-defined]
             self.notice = "That conversation no longer exists (deleted, perhaps in another tab)."  # type: ignore[attr-defined]
-            return type(self).refresh_conversations
-        if isinstance(exc, ConversationConflict):
+            await self._load_list()
+        elif isinstance(exc, ConversationConflict):
+            try:
+                await self._reload()
+            except ChatUIError as again:
+                self.notice = again.message  # type: ignore[attr-defined]
+                return
             self.notice = "This conversation changed in another tab; here is its latest state."  # type: ignore[attr-defined]
-            return type(self).reload_conversation
-        self.notice = exc.message  # type: ignore[attr-defined]
-        return None
+        else:
+            self.notice = exc.message  # type: ignore[attr-defined]
 
     @rx.event
     async def reload_conversation(self):
@@ -193,4 +201,4 @@ class ConversationsMixin(rx.State, mixin=True):
             try:
                 await self._reload()
             except ChatUIError as exc:
-                return self._lost(exc)
+                await self._recover(exc)

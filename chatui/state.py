@@ -34,7 +34,7 @@ from chatui.pipeline import AnswerOptions, answer, open_knowledge_base
 from chatui.providers.base import ChatMessage
 from chatui.rendering import IncrementalMarkdown, StreamUpdate
 from chatui.answer_record import AnswerRecord
-from chatui.conversations import Citation, ConversationConflict, ConversationNotFound, Usage, title_from_question
+from chatui.conversations import Citation, Usage, title_from_question
 from chatui.conversations_state import ConversationsMixin
 from chatui.persistence import conversation_store
 from chatui.timing import AnswerClock
@@ -84,9 +84,7 @@ class ChatState(ConversationsMixin, rx.State):
                 check_question(question, history, get_settings())
                 question_id = await self._store_question(question)
             except ChatUIError as exc:
-                self.notice = exc.message  # the text stays in the composer
-                if isinstance(exc, ConversationConflict | ConversationNotFound):
-                    yield self._lost(exc)
+                await self._recover(exc)  # says what happened; the text stays in the composer
                 return
             self.notice = ""
             self.turns.append(Turn(id=question_id, role="user", content=question, stored=True))
@@ -122,9 +120,7 @@ class ChatState(ConversationsMixin, rx.State):
                 check_question(text, history, get_settings())
                 question_id = await conversation_store().edit_user_message(self._user(), turn_id, text)
             except ChatUIError as exc:
-                self.notice = exc.message
-                if isinstance(exc, ConversationConflict | ConversationNotFound):
-                    yield self._lost(exc)
+                await self._recover(exc)
                 return
             self.turns = [*self.turns[:index], Turn(id=question_id, role="user", content=text, stored=True)]
             self.editing_id = ""

@@ -164,3 +164,31 @@ def test_conversations_a_server_restart_mid_answer_keeps_the_partial_answer_as_i
     words = interrupted.locator(".chatui-md").inner_text().split()
     assert len(words) >= 20 and words == [f"piece{i}" for i in range(len(words))], "the saved part, in order"
     assert interrupted.get_by_test_id("regenerate").is_visible()
+
+
+def test_conversations_two_tabs_writing_to_one_conversation_lose_and_duplicate_nothing(
+    browser, app_url: str, upstream: FakeUpstream
+):
+    first = Page(browser, app_url, {"width": 1000, "height": 800})
+    try:
+        upstream.script(Script(tokens=["One."]), Script(tokens=["Two."]), Script(tokens=["Three."]))
+        ask(first.tab, "First question")
+        answered(first.tab)
+        second = first.context.new_page()  # the same user in another tab
+        second.goto(app_url)
+        second.get_by_test_id("conversation").first.click()
+        second.get_by_text("One.").wait_for()
+
+        ask(first.tab, "Second question, from tab one")
+        answered(first.tab, index=1)
+        ask(second, "Third question, from a stale tab two")
+        second.get_by_text("changed in another tab").wait_for(timeout=10_000)
+        second.get_by_text("Second question, from tab one").wait_for(timeout=10_000)
+        assert second.get_by_test_id("composer").input_value() == "Third question, from a stale tab two"
+
+        second.keyboard.press("Enter")  # now up to date: it goes through
+        answered(second, index=2)
+        questions = [q.strip() for q in second.locator("[data-role=user] .user-text").all_inner_texts()]
+        assert questions == ["First question", "Second question, from tab one", "Third question, from a stale tab two"]
+    finally:
+        first.context.close()
