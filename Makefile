@@ -60,3 +60,9 @@ $(DATA_DIR)/.demo-ingested: $(wildcard docs/*.md) | $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .web $(DATA_DIR) .pytest_cache
+
+# The benchmarks (bench/README.md): about 20 minutes, BENCH_QUICK=1 for a smaller pass. Results go to
+# bench/results/; the app is copied to bench/.work, the peer frameworks go to bench/.venv-peers.
+.PHONY: bench
+bench: install-dev bun chromium
+	$(BIN)/python -m bench
