@@ -27,7 +27,7 @@ class AnswerRecord:
         self.failure: str = ""
         self._next_save = 0.0
 
-    async def progress(self, text: str, label: str, citations: Sequence[Citation]) -> None:
+    async def progress(self, text: str, label: str, citations: Sequence[Citation], model: str = "") -> None:
         """The answer so far: saved at the first call, then at most every SAVE_EVERY_S."""
         now = time.monotonic()
         if self.message_id is not None and now < self._next_save:
@@ -36,7 +36,7 @@ class AnswerRecord:
         try:
             if self.message_id is None:
                 self.message_id = await self._store.start_assistant_message(
-                    self._user, self._conversation_id, self._question_id, label, ""
+                    self._user, self._conversation_id, self._question_id, label, model
                 )
             await self._store.update_assistant_message(
                 self._user, self.message_id, text, citations=citations
@@ -50,6 +50,7 @@ class AnswerRecord:
         *,
         text: str,
         label: str,
+        model: str = "",
         usage: Usage | None,
         ttft_ms: float | None,
         duration_ms: float,
@@ -59,7 +60,7 @@ class AnswerRecord:
         try:
             if self.message_id is None:
                 self.message_id = await self._store.start_assistant_message(
-                    self._user, self._conversation_id, self._question_id, label, ""
+                    self._user, self._conversation_id, self._question_id, label, model
                 )
             await self._store.finish_assistant_message(
                 self._user,

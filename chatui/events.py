@@ -38,6 +38,7 @@ class StatusEvent(_Event):
     phase: Phase
     detail: str = ""
     retrieval_ms: float | None = None  # on `generating`: how long searching the docs took
+    model: str | None = None  # on `generating`: the model that answers (`detail` is its label)
 
 
 class CitationEvent(_Event):

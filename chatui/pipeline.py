@@ -116,7 +116,9 @@ async def answer(
         async for event in _fail(exc, clock):
             yield event
         return
-    yield StatusEvent(phase="generating", detail=provider.label, retrieval_ms=retrieval_ms)
+    yield StatusEvent(
+        phase="generating", detail=provider.label, retrieval_ms=retrieval_ms, model=provider.model
+    )
 
     request = build_request(
         question,

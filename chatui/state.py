@@ -70,6 +70,7 @@ class ChatState(ConversationsMixin, rx.State):
     live_tokens_per_s: str = "–"
     live_ttft: str = "–"
     _usage_value: Usage | None = None  # backend only: the provider's token counts
+    _model: str = ""  # backend only: the model answering
 
     @rx.event(background=True)
     async def ask(self, form_data: dict[str, Any]):
@@ -216,7 +217,7 @@ class ChatState(ConversationsMixin, rx.State):
                             self._count(clock)
                 if markdown is not None and texts:
                     yield wire.script(markdown.update())
-                    await record.progress(markdown.text, self.answer_label, citations)
+                    await record.progress(markdown.text, self.answer_label, citations, self._model)
                 if token in _resync_wanted:  # the page was reloaded: send it all it missed
                     _resync_wanted.discard(token)
                     yield wire.resync()
@@ -236,6 +237,7 @@ class ChatState(ConversationsMixin, rx.State):
                 {"done": "complete"}.get(outcome, outcome),  # type: ignore[arg-type]
                 text=markdown.text if markdown else "",
                 label=self.answer_label,
+                model=self._model,
                 usage=self._usage_value,
                 ttft_ms=stats.ttft_ms,
                 duration_ms=stats.duration_ms,
@@ -295,6 +297,7 @@ class ChatState(ConversationsMixin, rx.State):
                 self.phase, self.status = "retrieval", event.detail
             case "status":
                 self.phase, self.answer_label = "generating", event.detail
+                self._model = event.model or ""
                 found = len(self.answer_sources)
                 took = f" in {event.retrieval_ms:.0f} ms" if event.retrieval_ms is not None else ""
                 self.status = f"Found {found} source{'s' * (found != 1)}{took}. Generating…"

@@ -46,9 +46,11 @@ async def test_answer_record_saves_at_the_first_token_then_at_most_once_a_second
 async def test_answer_record_finish_stores_state_usage_timings_and_shows_as_a_turn(store):
     conversation_id, question_id = await question(store)
     record = AnswerRecord(store, "ann", conversation_id, question_id)
-    await record.progress("Run [1]", "OpenAI · gpt", [CITATION])
+    await record.progress("Run [1]", "OpenAI · gpt", [CITATION], "gpt-5.4-mini")
     await record.finish("complete", text="Run `pip install quillmate` [1].", label="OpenAI · gpt",
-                        usage=Usage(321, 9), ttft_ms=120.0, duration_ms=900.0, citations=[CITATION], error="")
+                        model="gpt-5.4-mini", usage=Usage(321, 9), ttft_ms=120.0, duration_ms=900.0, citations=[CITATION], error="")
+    stored = await store.get_message("ann", record.message_id)
+    assert (stored.provider, stored.model) == ("OpenAI · gpt", "gpt-5.4-mini")
     turns = turns_from(await store.get_conversation("ann", conversation_id))
     answer = turns[-1]
     assert answer.state == "done" and answer.usage == "321 in · 9 out" and answer.ttft == "120 ms"

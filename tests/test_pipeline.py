@@ -50,6 +50,7 @@ async def test_pipeline_offline_answers_from_the_docs_with_citations(kb_settings
     assert retrieval.phase == "retrieval" and "Searching" in retrieval.detail and " in docs" in retrieval.detail
     assert generating.phase == "generating" and "Offline model" in generating.detail
     assert generating.retrieval_ms is not None and generating.retrieval_ms >= 0
+    assert generating.model == "extractive"
     citations = [e for e in events if isinstance(e, CitationEvent)]
     assert citations[0].source == "docs/install.md"
     assert [c.marker for c in citations] == list(range(1, len(citations) + 1))

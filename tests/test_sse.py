@@ -136,12 +136,13 @@ EVENT_IDS = [
 ENCODE_EVENT_CASES = [
     pytest.param(
         StatusEvent(phase="retrieval"),
-        b'event: status\ndata: {"phase":"retrieval","detail":"","retrieval_ms":null}\nid: 1\n\n',
+        b'event: status\ndata: {"phase":"retrieval","detail":"","retrieval_ms":null,"model":null}\nid: 1\n\n',
         id="status",
     ),
     pytest.param(
-        StatusEvent(phase="generating", detail="OpenAI · gpt", retrieval_ms=12.5),
-        'event: status\ndata: {"phase":"generating","detail":"OpenAI · gpt","retrieval_ms":12.5}\nid: 1\n\n'.encode(),
+        StatusEvent(phase="generating", detail="OpenAI · gpt", retrieval_ms=12.5, model="gpt"),
+        'event: status\ndata: {"phase":"generating","detail":"OpenAI · gpt","retrieval_ms":12.5,"model":"gpt"}'
+        "\nid: 1\n\n".encode(),
         id="status-generating",
     ),
     pytest.param(
