@@ -1,7 +1,8 @@
 """Everything one bench run measured, saved as bench/results/results.json and read back by the report.
 
 Keeping the raw measurements (not only the tables) means the report and the plots can be redrawn
-(`python -m bench --report-only`) and a later run compared sample by sample. NaN is stored as null.
+(`python -m bench --report-only`) and a later run compared sample by sample. NaN is stored as null;
+a field missing from an older file gets its default.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class BenchRecord:
     peers: dict[str, str] = field(default_factory=dict)  # name -> version, or why it did not run
     errors: list[str] = field(default_factory=list)  # scenarios that failed, with the reason
     notes: list[str] = field(default_factory=list)  # what went wrong and was recovered (a restarted server)
+    load_by_phase: list[tuple[str, float]] = field(default_factory=list)  # (phase, 1-minute load average as it began)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(_plain(dataclasses.asdict(self)), indent=1) + "\n")
@@ -72,8 +74,11 @@ def _build(kind: object, data: object) -> typing.Any:
     """Rebuild `kind` (a dataclass, tuple, list, dict or scalar type) from its JSON form."""
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind, localns=_TYPES)
-        return kind(**{f.name: _build(hints[f.name], data[f.name]) for f in dataclasses.fields(kind)})  # type: ignore[index]
+        present = [f for f in dataclasses.fields(kind) if f.name in data]  # type: ignore[operator]
+        return kind(**{f.name: _build(hints[f.name], data[f.name]) for f in present})  # type: ignore[index]
     origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is tuple and len(args) > 1 and args[1] is not Ellipsis:  # a fixed-length tuple
+        return tuple(_build(a, v) for a, v in zip(args, data))  # type: ignore[arg-type]
     if origin in (list, tuple):
         item = args[0] if args else object
         return origin(_build(item, v) for v in data)  # type: ignore[union-attr]

@@ -51,10 +51,12 @@ SSE_LOAD_INTRO = (
     f"holds when all streams complete with p99 added delay ≤ {ADDED_DELAY_LIMIT_MS} ms. Clients, upstream and server "
     "share the 2 cores (their CPU is in the table)."
 )
-UI_LOAD_INTRO = ("UI path: browser pages in one headless Chromium (which shares the cores), each streaming an answer "
-                 "at 50 tok/s from the suite's fake upstream.")
+UI_LOAD_INTRO = ("UI path: browser pages in one headless Chromium, each streaming an answer at 50 tok/s from the "
+                 "suite's fake upstream. The browser shares the 2 cores: once its CPU nears them, it is the browser, "
+                 "not the server, that this step measures.")
 CPU_INTRO = ("CPU per token, end to end: CPU time of the server's whole process tree, and of all Chromium "
-             "processes, over the answer / its tokens (complete 2,000-token answers; median of runs):")
+             "processes, over the answer / its tokens (complete 2,000-token answers; median of runs). Headless "
+             "Chromium without a GPU rasterises in software, so its numbers compare frameworks, not real browsers:")
 MARKDOWN_INTRO = (
     "`IncrementalMarkdown` fed token by token with one update per 16.7 ms frame (simulated clock), vs one "
     "`render_markdown` of the finished text; CPU time in this process, median and p95 over repeated runs."
@@ -346,6 +348,9 @@ def write(record: BenchRecord, out: Path, log: Callable[[str], None] = print, *,
         (f"Run {env.started}, `{env.sizes}` sizes, {env.duration_s / 60:.1f} min, on {env.cpus} cores (load average "
          f"{env.load_before[0]:.2f} before, {env.load_after[0]:.2f} after; the machine is shared, so treat small "
          f"differences as noise). chatui {env.chatui_commit}, Reflex {env.reflex}, Python {env.python}, {env.chromium}."),
+        *([("Load average (1 min) as each phase began: "
+             + ", ".join(f"{name.split(': ')[-1]} {load:.1f}" for name, load in record.load_by_phase) + ".")]
+          if record.load_by_phase else []),
         REPRODUCE,
         *([f"**Scenarios that failed in this run:** {'; '.join(record.errors)}"] if record.errors else []),
         *([f"Notes: {'; '.join(record.notes)}"] if record.notes else []),

@@ -36,6 +36,13 @@ def _log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def _phase(record: BenchRecord, name: str) -> None:
+    """Log the start of a phase and the machine's load as it begins (the machine may be shared)."""
+    load = _load()[0]
+    record.load_by_phase.append((name, load))
+    _log(f"{name} (load average {load:.2f})")
+
+
 def _load() -> tuple[float, float, float]:
     return os.getloadavg()
 
@@ -138,12 +145,12 @@ def run(sizes: sizes_module.Sizes) -> BenchRecord:
 
         app = _Served(record, "the chatui app", start_chatui)
         try:
-            _log("scenarios 1-3: chatui in the browser")
+            _phase(record, "scenarios 1-3: chatui in the browser")
             app.attempt("chatui browser suite", lambda server, target: record.browser_runs.extend(
                 run_suite(browser, target, upstream, server.session_id, sizes, _log)))
 
             def floor(server: ServerProcess, target: ChatTarget) -> None:
-                _log("scenarios 1-3: the SSE API floor")
+                _phase(record, "scenarios 1-3: the SSE API floor")
                 runs = [sse_answer(target.url, upstream, purpose="first-token", tokens=FIRST_TOKEN_TOKENS,
                                    rate=FIRST_TOKEN_RATE, marker_every=FIRST_TOKEN_TOKENS)
                         for _ in range(sizes.first_token_answers)]
@@ -154,14 +161,14 @@ def run(sizes: sizes_module.Sizes) -> BenchRecord:
                 record.sse_runs.extend(runs)
 
             app.attempt("SSE floor", floor)
-            _log("scenario 4: concurrent browser pages (UI path)")
+            _phase(record, "scenario 4: concurrent browser pages (UI path)")
             app.attempt("UI concurrency", lambda server, target: record.ui_steps.extend(concurrency.ui_steps(
                 browser, target, upstream, sizes.ui_steps, sizes.ui_tokens, server_session=server.session_id, log=_log)))
         finally:
             app.stop()
 
         for peer in PEERS if sizes.peers else ():
-            _log(f"scenario 7: {peer.name}")
+            _phase(record, f"scenario 7: {peer.name}")
             try:
                 served = _Served(record, peer.name, lambda peer=peer: start_peer(peer, upstream.openai_base_url, LOGS))
             except PeerUnavailable as exc:
@@ -176,7 +183,7 @@ def run(sizes: sizes_module.Sizes) -> BenchRecord:
                 served.stop()
 
     def sse_load() -> None:
-        _log("scenario 4: concurrent SSE streams")
+        _phase(record, "scenario 4: concurrent SSE streams")
         port = free_port()
         ticker = ServerProcess(
             "ticker upstream", [sys.executable, "-m", "bench.ticker", "--port", str(port), "--rate",
@@ -197,7 +204,7 @@ def run(sizes: sizes_module.Sizes) -> BenchRecord:
                 app.stop()
 
     _attempt(record, "SSE concurrency", sse_load)
-    _log("scenario 5: Markdown")
+    _phase(record, "scenario 5: Markdown")
     _attempt(record, "Markdown", lambda: record.markdown.extend(markdown.run(sizes.markdown_tokens, sizes.markdown_runs)))
     record.environment = _environment(sizes, started, clock_start, load_before)
     return record
