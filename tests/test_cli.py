@@ -161,8 +161,6 @@ def test_cli_ingest_prune_removes_deleted_files_only_with_the_flag(workdir: Path
 
 
 def test_cli_ingest_waits_for_another_ingest_or_gives_up_after_wait(workdir: Path):
-    import time
-
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -191,14 +189,18 @@ def test_cli_ingest_waits_for_another_ingest_or_gives_up_after_wait(workdir: Pat
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(1.5)
+        # Release the lock only once the second ingest says it is waiting for it (it may take a
+        # while to start: importing Chroma is slow on a loaded machine).
+        assert waiting.stderr is not None
+        first_line = waiting.stderr.readline()
+        assert "waiting up to 60 s" in first_line, first_line
         assert waiting.poll() is None  # still waiting for the lock
         assert holder.stdin is not None
         holder.stdin.write("done\n")
         holder.stdin.flush()
         stdout, stderr = waiting.communicate(timeout=120)
-        assert waiting.returncode == 0, stderr
-        assert "waiting up to 60 s" in stderr and "Indexed 4 file(s)" in stdout
+        assert waiting.returncode == 0, first_line + stderr
+        assert "Indexed 4 file(s)" in stdout
     finally:
         holder.kill()
         holder.wait()
