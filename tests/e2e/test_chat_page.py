@@ -4,6 +4,7 @@ wire cost."""
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import pytest
@@ -313,7 +314,10 @@ def test_chat_page_wire_cost_per_answer_stays_flat(browser, app_url: str, upstre
         finally:
             tab.context.close()
 
-    short, long = answer_bytes(500), answer_bytes(2000)
+    # Frames per answer depend on scheduling (a loaded machine packs more tokens per frame), so
+    # each size is measured three times and the medians compared.
+    short = statistics.median(answer_bytes(500) for _ in range(3))
+    long = statistics.median(answer_bytes(2000) for _ in range(3))
     print(f"websocket bytes: 500 tokens {short}, 2000 tokens {long}, ratio {long / short:.2f}")
     assert long < 4 * short
 
