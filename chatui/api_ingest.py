@@ -22,8 +22,7 @@ from chatui.chat_request import check_collection
 from chatui.config import Settings
 from chatui.errors import ChatUIError, InputError
 from chatui.ingest_jobs import JOBS as jobs
-from chatui.ingest_jobs import IngestJob, allowed_path, safe_upload_name, upload_dir
-from chatui.retrieval.ingest import SUPPORTED_SUFFIXES
+from chatui.ingest_jobs import IngestJob, allowed_path, upload_target
 from chatui.sse import ServerSentEvent
 from chatui.sse_response import HEADERS
 
@@ -108,16 +107,9 @@ async def _save_uploads(request: Request, settings: Settings) -> tuple[Settings,
         uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         if not uploads:
             raise InputError("Attach at least one file in the `files` field.", code="no_files")
-        folder = upload_dir(settings)
-        folder.mkdir(parents=True, exist_ok=True)
         saved, total = [], 0
         for upload in uploads:
-            name = safe_upload_name(upload.filename or "")
-            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-                supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-                raise InputError(f"{name}: this kind of file is not supported ({supported}).",
-                                 code="unsupported_file", http_status=415)
-            target = folder / name
+            target = upload_target(settings, upload.filename or "")
             with target.open("wb") as out:
                 while chunk := await upload.read(UPLOAD_CHUNK):
                     total += len(chunk)

@@ -16,7 +16,7 @@ import reflex as rx
 from chatui.chat_request import check_collection
 from chatui.config import Settings, get_settings
 from chatui.errors import ChatUIError
-from chatui.ingest_jobs import JOBS, last_ingest, safe_upload_name, upload_dir
+from chatui.ingest_jobs import JOBS, last_ingest, upload_target
 from chatui.pipeline import open_knowledge_base
 from chatui.retrieval.ingest import SUPPORTED_SUFFIXES
 
@@ -76,21 +76,16 @@ class DocsState(rx.State):
         if self.ingesting:
             return
         settings = self._settings()
-        folder = upload_dir(settings)
-        folder.mkdir(parents=True, exist_ok=True)
         saved = []
         self.error, self.outcome, self.skipped = "", "", []
         for upload in files:
             try:
-                name = safe_upload_name(upload.name or "")
+                target = upload_target(settings, upload.name or "")
             except ChatUIError as exc:
                 self.skipped.append(Skipped(str(upload.name), exc.message))
                 continue
-            if "." + name.rsplit(".", 1)[-1].lower() not in SUPPORTED_SUFFIXES:
-                self.skipped.append(Skipped(name, "this kind of file is not supported"))
-                continue
-            (folder / name).write_bytes(await upload.read())
-            saved.append(folder / name)
+            target.write_bytes(await upload.read())
+            saved.append(target)
         if not saved:
             self.error = f"Nothing to index: choose {', '.join(sorted(SUPPORTED_SUFFIXES))} files."
             return

@@ -179,6 +179,21 @@ def safe_upload_name(filename: str) -> str:
     return name
 
 
+def upload_target(settings: Settings, filename: str) -> Path:
+    """Where an uploaded file is saved: its safe base name in the upload folder, if chatui reads
+    that kind of file; else an `InputError` (415) saying which kinds it reads."""
+    from chatui.retrieval.ingest import SUPPORTED_SUFFIXES
+
+    name = safe_upload_name(filename)
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise InputError(f"{name}: this kind of file is not supported ({supported}).",
+                         code="unsupported_file", http_status=415)
+    folder = upload_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
 def record_last_ingest(settings: Settings) -> None:
     marker = settings.data_dir / f"last-ingest-{settings.collection}"
     marker.parent.mkdir(parents=True, exist_ok=True)
