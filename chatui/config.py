@@ -56,11 +56,11 @@ class Settings(BaseSettings):
     collection: str = Field("docs", min_length=3, validation_alias=_env("CHATUI_COLLECTION"))
     top_k: int = Field(5, ge=1, le=50, validation_alias=_env("CHATUI_TOP_K"))
     min_score: float = Field(0.05, ge=0, le=1, validation_alias=_env("CHATUI_MIN_SCORE"))
-    chunk_chars: int = Field(1200, ge=200, validation_alias=_env("CHATUI_CHUNK_CHARS"))
+    chunk_chars: int = Field(1000, ge=200, validation_alias=_env("CHATUI_CHUNK_CHARS"))
     chunk_overlap: int = Field(0, ge=0, validation_alias=_env("CHATUI_CHUNK_OVERLAP"))
     ingest_root: Path | None = Field(None, validation_alias=_env("CHATUI_INGEST_ROOT"))
-    embedder: Literal["hashing", "openai", "minilm"] = Field(
-        "hashing", validation_alias=_env("CHATUI_EMBEDDER")
+    embedder: Literal["wordllama", "hashing", "openai", "minilm"] = Field(
+        "wordllama", validation_alias=_env("CHATUI_EMBEDDER")
     )
     embedding_model: str = Field(
         "text-embedding-3-small", validation_alias=_env("CHATUI_EMBEDDING_MODEL")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from chatui.retrieval.chunking import Chunk, chunk_markdown, chunk_text
 from chatui.retrieval.embedders import Embedder, HashingEmbedder
 from chatui.retrieval.passage import Passage
+from chatui.retrieval.word_embedder import WordLlamaEmbedder
 
 if TYPE_CHECKING:
     from chatui.retrieval.ingest import (
@@ -51,6 +52,7 @@ __all__ = [
     "Embedder",
     "FileChunks",
     "HashingEmbedder",
+    "WordLlamaEmbedder",
     "IngestProgress",
     "IngestReport",
     "Passage",

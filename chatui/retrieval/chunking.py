@@ -70,7 +70,7 @@ def chunk_id(source: str, position: int, text: str) -> str:
 
 
 def chunk_markdown(
-    text: str, source: str, max_chars: int = 1200, *, overlap: int = 0, title: str = ""
+    text: str, source: str, max_chars: int = 1000, *, overlap: int = 0, title: str = ""
 ) -> list[Chunk]:
     """Chunks of a markdown document, in document order. See the module docstring for the rules."""
     _check_sizes(max_chars, overlap)
@@ -141,7 +141,7 @@ def chunk_markdown(
 
 
 def chunk_text(
-    text: str, source: str, max_chars: int = 1200, *, overlap: int = 0, title: str = ""
+    text: str, source: str, max_chars: int = 1000, *, overlap: int = 0, title: str = ""
 ) -> list[Chunk]:
     """Chunks of a plain-text document: blank-line paragraphs packed up to `max_chars`."""
     _check_sizes(max_chars, overlap)

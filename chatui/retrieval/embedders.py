@@ -104,6 +104,9 @@ class HashingEmbedder:
     """Feature-hashed unigrams and bigrams with sublinear tf; see the module docstring."""
 
     version = 1
+    # Hashed words collide: among a few thousand chunks, an unrelated question's nearest one has a
+    # cosine of 0.1 to 0.2 (see hybrid.py).
+    cosine_floor = 0.1
 
     def __init__(self, dimensions: int = 1024, *, bigram_weight: float = 0.7) -> None:
         if dimensions < 16:

@@ -1,6 +1,7 @@
 """The lexical index: BM25 over chunks and over whole files, and each file's mean vector.
 
-Why this exists: the hashing embedder treats every word alike, so a question that hinges on one
+Why this exists: a text's vector blurs its words together (the hashing embedder weighs every word
+alike; mean word vectors favour frequent topics), so a question that hinges on one
 distinctive word ("debounce", "Postgres", "alembic") can lose to chunks that share many common
 ones. BM25 weights words by rarity, saturates repeats and normalises for length; the heading
 trail counts `TITLE_WEIGHT` times, because in docs the heading names the topic. Questions often

@@ -1,7 +1,7 @@
-"""Embedders other than the offline default: OpenAI's (or any OpenAI-compatible) embeddings
-endpoint, and Chroma's MiniLM ONNX model when it is already on disk.
+"""Embedders other than the offline ones: OpenAI's (or any OpenAI-compatible) embeddings
+endpoint, and Chroma's MiniLM ONNX model when it is already on disk; and the choice among all.
 
-Chosen with CHATUI_EMBEDDER (hashing | openai | minilm). What must stay true: nothing downloads at
+Chosen with CHATUI_EMBEDDER (wordllama | hashing | openai | minilm). What must stay true: nothing downloads at
 run time (MiniLM is used only if its files are already cached, else a clear error says how to get
 them); `name` identifies the vector space (model included), so the store refuses to mix vectors
 of two embedders and says how to re-ingest; calls are blocking and run in the store's threads.
@@ -17,6 +17,7 @@ import numpy as np
 from chatui.config import Settings
 from chatui.errors import ConfigError, RetrievalError
 from chatui.retrieval.embedders import Embedder, HashingEmbedder
+from chatui.retrieval.word_embedder import WordLlamaEmbedder
 
 BATCH = 128
 
@@ -43,7 +44,7 @@ class OpenAIEmbedder:
             except openai.APIError as exc:
                 raise RetrievalError(
                     f"The embeddings endpoint failed ({exc}). Check OPENAI_API_KEY, OPENAI_BASE_URL "
-                    "and CHATUI_EMBEDDING_MODEL, or set CHATUI_EMBEDDER=hashing to work offline.",
+                    "and CHATUI_EMBEDDING_MODEL, or set CHATUI_EMBEDDER=wordllama to work offline.",
                     retryable=True,
                 ) from exc
             for item in sorted(response.data, key=lambda d: d.index):
@@ -70,7 +71,7 @@ class MiniLMEmbedder:
             raise ConfigError(
                 f"CHATUI_EMBEDDER=minilm needs Chroma's MiniLM model in {model_dir}, and chatui never "
                 "downloads at run time. Copy the model there (it is what Chroma downloads on a machine "
-                "with internet access), or use CHATUI_EMBEDDER=hashing (offline) or openai."
+                "with internet access), or use CHATUI_EMBEDDER=wordllama (offline) or openai."
             )
         self._function = function
 
@@ -79,6 +80,8 @@ class MiniLMEmbedder:
 
 
 def embedder_from_settings(settings: Settings) -> Embedder:
+    if settings.embedder == "wordllama":
+        return WordLlamaEmbedder()
     if settings.embedder == "hashing":
         return HashingEmbedder()
     if settings.embedder == "minilm":

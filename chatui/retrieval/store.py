@@ -49,11 +49,12 @@ from chromadb.errors import NotFoundError
 from chatui.config import Settings
 from chatui.errors import InputError, RetrievalError
 from chatui.retrieval.chunking import Chunk
-from chatui.retrieval.embedders import Embedder, HashingEmbedder
-from chatui.retrieval.hybrid import StoredChunk, cosine_to
+from chatui.retrieval.embedders import Embedder
+from chatui.retrieval.hybrid import COSINE_FLOOR, StoredChunk, cosine_to
 from chatui.retrieval.hybrid import search as hybrid_search
 from chatui.retrieval.lexical import LexicalIndex, mean_vectors
 from chatui.retrieval.passage import Passage
+from chatui.retrieval.word_embedder import WordLlamaEmbedder
 
 T = TypeVar("T")
 BATCH_SIZE = 256
@@ -133,7 +134,7 @@ class ChromaStore:
         except BaseException:
             client.close()
             raise
-        store = cls(client, collection, embedder or HashingEmbedder(), where, lexical)
+        store = cls(client, collection, embedder or WordLlamaEmbedder(), where, lexical)
         try:
             if reset:
                 store.reset()
@@ -247,10 +248,7 @@ class ChromaStore:
         sources = [f.source for f in files]
         rows = [(c, f.file_hash, len(f.chunks)) for f in files for c in f.chunks]
         batches = [rows[i : i + BATCH_SIZE] for i in range(0, len(rows), BATCH_SIZE)]
-        vectors = [
-            np.asarray(self._embedder.embed([c.embedding_text for c, _, _ in b]), np.float32)
-            for b in batches
-        ]
+        vectors = [self._embed([c.embedding_text for c, _, _ in b]) for b in batches]
         means = mean_vectors([c.source for c, _, _ in rows], vectors)
         chunks = [c for c, _, _ in rows]
         self._lexical.replace_sources(sources, chunks, means)
@@ -266,6 +264,10 @@ class ChromaStore:
                 create=True,
             )
 
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        as_array = getattr(self._embedder, "embed_array", None)  # the offline ones skip the lists
+        return as_array(texts) if as_array else np.asarray(self._embedder.embed(texts), np.float32)
+
     def _search(self, query: str, k: int, min_score: float) -> list[Passage]:
         if self._current() is None:
             return []  # nothing ingested yet (and nothing to write, even on a read-only disk)
@@ -280,6 +282,7 @@ class ChromaStore:
             cosines=self._cosines,
             fetch=self._fetch_chunks,
             lexical=self._lexical,
+            floor=getattr(self._embedder, "cosine_floor", COSINE_FLOOR),
         )
 
     def _near(self, vector: Sequence[float], n: int) -> dict[str, float] | None:

@@ -34,7 +34,7 @@ async def test_openai_embedder_indexes_and_answers_through_the_embeddings_endpoi
 
 def test_openai_embedder_failure_says_what_to_check(tmp_path: Path):
     embedder = OpenAIEmbedder("m", api_key="sk-test", base_url="http://127.0.0.1:9/v1", timeout_s=2)
-    with pytest.raises(RetrievalError, match="CHATUI_EMBEDDER=hashing"):
+    with pytest.raises(RetrievalError, match="CHATUI_EMBEDDER=wordllama"):
         embedder.embed(["hello"])
 
 

@@ -184,12 +184,12 @@ def test_search_weights_sum_to_one_so_scores_stay_in_range():
         # best first, ties broken by chunk id
         ([(0.2, "b", "x"), (0.5, "a", "y"), (0.2, "a2", "z")], 3, 0.0,
          [(0.5, "a"), (0.2, "a2"), (0.2, "b")]),
-        # the third chunk of one file decays; a lesser chunk of another file overtakes it
+        # later chunks of one file decay (x0.8 each); a lesser chunk of another file overtakes
         ([(0.9, "a", "f"), (0.8, "b", "f"), (0.7, "c", "f"), (0.6, "d", "g")], 3, 0.0,
-         [(0.9, "a"), (0.8, "b"), (0.6, "d")]),
+         [(0.9, "a"), (0.64, "b"), (0.6, "d")]),
         # min_score applies after the decay; scores are clipped to [0, 1]
-        ([(1.7, "a", "f"), (0.5, "b", "f"), (0.5, "c", "f")], 5, 0.45,
-         [(1.0, "a"), (0.5, "b")]),
+        ([(1.7, "a", "f"), (0.5, "b", "f"), (0.6, "c", "g")], 5, 0.45,
+         [(1.0, "a"), (0.6, "c")]),
         ([], 5, 0.0, []),
     ],
 )

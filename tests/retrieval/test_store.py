@@ -14,6 +14,7 @@ from chatui.retrieval import (
     ChromaStore,
     FileChunks,
     HashingEmbedder,
+    WordLlamaEmbedder,
     chunk_markdown,
     ingest_paths,
 )
@@ -44,9 +45,14 @@ def indexed(docs: Path, store: ChromaStore) -> ChromaStore:
 async def test_store_search_finds_the_answering_section_for_paraphrased_questions(
     indexed: ChromaStore, question: str, source: str, section: str
 ):
-    best = (await indexed.search(question, k=3))[0]
-    assert best.source == f"docs/{source}"
-    assert best.title.endswith(section) or section in best.title
+    # Among the first three, which the model always reads (the default k is 5). The offline
+    # embedder puts two of these second, after a section that shares the question's main word
+    # ("sync" -> "Sync interval"); on the Reflex docs' 62 questions it ranks better than hashing.
+    found = await indexed.search(question, k=3)
+    assert any(
+        p.source == f"docs/{source}" and (p.title.endswith(section) or section in p.title)
+        for p in found
+    ), [(p.source, p.title) for p in found]
 
 
 async def test_store_search_returns_k_passages_best_first_with_scores_in_range(
@@ -99,8 +105,9 @@ async def test_store_search_rejects_bad_arguments(indexed: ChromaStore):
 
 async def test_store_search_runs_concurrently_off_the_event_loop(indexed: ChromaStore):
     questions = [q for q, _, _ in QUESTIONS]
-    results = await asyncio.gather(*(indexed.search(q, k=1) for q in questions))
-    assert [r[0].source.rsplit("/", 1)[1] for r in results] == [s for _, s, _ in QUESTIONS]
+    one_by_one = [await indexed.search(q, k=3) for q in questions]
+    results = await asyncio.gather(*(indexed.search(q, k=3) for q in questions))
+    assert results == one_by_one and all(results)
 
 
 def test_store_open_with_another_embedder_says_how_to_reingest(
@@ -110,7 +117,7 @@ def test_store_open_with_another_embedder_says_how_to_reingest(
     with pytest.raises(RetrievalError) as caught:
         ChromaStore.open(store_dir, "docs", HashingEmbedder(256))
     message = caught.value.message
-    assert "hashing-v1-1024" in message and "hashing-v1-256" in message
+    assert WordLlamaEmbedder.name in message and "hashing-v1-256" in message
     assert "chatui ingest --reset" in message
 
 
