@@ -41,10 +41,12 @@ from pathlib import Path
 import chromadb
 
 from bench.stats import fmt, percentile
+import numpy as np
+
 from chatui.retrieval import (
     ChromaStore,
     FileChunks,
-    HashingEmbedder,
+    WordLlamaEmbedder,
     chunk_markdown,
     chunk_text,
 )
@@ -60,17 +62,21 @@ QUESTIONS = REPO / "evals" / "reflex-docs.json"
 class PrecomputedEmbedder:
     """The offline embedder, answering from a table of vectors computed beforehand when it can.
 
-    Same `name` and `dimensions`, so the store accepts it for a collection the real one built.
+    Same `name`, `dimensions` and `cosine_floor`, so the store treats it as the real one.
     """
 
-    def __init__(self, inner: HashingEmbedder) -> None:
-        self.inner, self.name, self.dimensions = inner, inner.name, inner.dimensions
+    def __init__(self, inner: WordLlamaEmbedder) -> None:
+        self.inner = inner
+        self.name, self.dimensions, self.cosine_floor = inner.name, inner.dimensions, inner.cosine_floor
         self.table: dict[str, list[float]] = {}
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()
+
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
         if all(t in self.table for t in texts):
-            return [self.table[t] for t in texts]
-        return self.inner.embed(texts)
+            return np.asarray([self.table[t] for t in texts], np.float32)
+        return self.inner.embed_array(texts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +144,7 @@ async def measure(
 ) -> Row:
     files = synthesize(base, size)
     rng = random.Random(seed)
-    embedder = PrecomputedEmbedder(HashingEmbedder())
+    embedder = PrecomputedEmbedder(WordLlamaEmbedder())
     store = ChromaStore.open(folder / "chroma", "bench", embedder)  # type: ignore[arg-type]
     try:
         started, cpu_started = time.perf_counter(), time.process_time()

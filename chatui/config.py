@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".chatui"), validation_alias=_env("CHATUI_DATA_DIR"))
     collection: str = Field("docs", min_length=3, validation_alias=_env("CHATUI_COLLECTION"))
     top_k: int = Field(5, ge=1, le=50, validation_alias=_env("CHATUI_TOP_K"))
-    min_score: float = Field(0.05, ge=0, le=1, validation_alias=_env("CHATUI_MIN_SCORE"))
+    min_score: float = Field(0.1, ge=0, le=1, validation_alias=_env("CHATUI_MIN_SCORE"))
     chunk_chars: int = Field(1000, ge=200, validation_alias=_env("CHATUI_CHUNK_CHARS"))
     chunk_overlap: int = Field(0, ge=0, validation_alias=_env("CHATUI_CHUNK_OVERLAP"))
     ingest_root: Path | None = Field(None, validation_alias=_env("CHATUI_INGEST_ROOT"))

@@ -186,7 +186,7 @@ async def test_pipeline_offline_finds_nothing_for_a_question_the_docs_do_not_cov
     kb_settings: Settings,
 ):
     events = await collect("What is the capital of Peru?", kb_settings)
-    # Hybrid scores of unrelated questions stay under CHATUI_MIN_SCORE (0.05): nothing is cited.
+    # Hybrid scores of unrelated questions stay under CHATUI_MIN_SCORE (0.1): nothing is cited.
     assert not [e for e in events if isinstance(e, CitationEvent)]
     assert "couldn't find this in the docs" in answer_text(events)
     assert events[-1].finish_reason == "stop"

@@ -24,7 +24,7 @@ from chatui.retrieval.hybrid import (
 from chatui.retrieval.lexical import Evidence
 from chatui.retrieval.sidecar import FILENAME
 
-MIN_SCORE = 0.05  # CHATUI_MIN_SCORE's default
+MIN_SCORE = 0.1  # CHATUI_MIN_SCORE's default
 
 # Questions worded unlike the docs, and the section that answers each (none of them is in
 # test_store.QUESTIONS).
@@ -66,7 +66,7 @@ async def test_search_puts_the_answering_section_first_for_a_paraphrase(
 ):
     best = (await indexed.search(question, k=3, min_score=MIN_SCORE))[0]
     assert best.title.endswith(section)
-    assert best.score >= 3 * MIN_SCORE
+    assert best.score >= 1.5 * MIN_SCORE  # clearly above the cut-off (off-topic: under 0.08)
 
 
 async def test_search_finds_a_section_whose_words_are_spread_out(indexed: ChromaStore):
