@@ -22,7 +22,7 @@ from chatui.chat_request import check_collection
 from chatui.config import Settings
 from chatui.errors import ChatUIError, InputError
 from chatui.ingest_jobs import JOBS as jobs
-from chatui.ingest_jobs import IngestJob, allowed_path, upload_target
+from chatui.ingest_jobs import IngestJob, allowed_path, upload_target, upload_too_large
 from chatui.sse import ServerSentEvent
 from chatui.sse_response import HEADERS
 
@@ -100,7 +100,7 @@ async def _server_path(request: Request, settings: Settings) -> tuple[Settings, 
 async def _save_uploads(request: Request, settings: Settings) -> tuple[Settings, list[Path]]:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_upload_bytes:
-        raise _too_large(settings)
+        raise upload_too_large(settings)
     form = await request.form(max_files=1000, max_fields=10, max_part_size=settings.max_upload_bytes)
     try:
         settings = _for_collection(settings, form.get("collection"))
@@ -114,17 +114,9 @@ async def _save_uploads(request: Request, settings: Settings) -> tuple[Settings,
                 while chunk := await upload.read(UPLOAD_CHUNK):
                     total += len(chunk)
                     if total > settings.max_upload_bytes:
-                        raise _too_large(settings)
+                        raise upload_too_large(settings)
                     out.write(chunk)
             saved.append(target)
         return settings, saved
     finally:
         await form.close()
-
-
-def _too_large(settings: Settings) -> InputError:
-    return InputError(
-        f"The upload is larger than {settings.max_upload_bytes:,} bytes (CHATUI_MAX_UPLOAD_BYTES).",
-        code="upload_too_large",
-        http_status=413,
-    )

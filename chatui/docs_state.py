@@ -16,7 +16,7 @@ import reflex as rx
 from chatui.chat_request import check_collection
 from chatui.config import Settings, get_settings
 from chatui.errors import ChatUIError
-from chatui.ingest_jobs import JOBS, last_ingest, upload_target
+from chatui.ingest_jobs import JOBS, last_ingest, upload_target, upload_too_large
 from chatui.pipeline import open_knowledge_base
 from chatui.retrieval.ingest import SUPPORTED_SUFFIXES
 
@@ -78,13 +78,19 @@ class DocsState(rx.State):
         settings = self._settings()
         saved = []
         self.error, self.outcome, self.skipped = "", "", []
+        budget = settings.max_upload_bytes  # for all files of one upload, as POST /api/ingest
         for upload in files:
             try:
                 target = upload_target(settings, upload.name or "")
             except ChatUIError as exc:
                 self.skipped.append(Skipped(str(upload.name), exc.message))
                 continue
-            target.write_bytes(await upload.read())
+            data = await upload.read(budget + 1)
+            if len(data) > budget:
+                self.skipped.append(Skipped(str(upload.name), upload_too_large(settings).message))
+                continue
+            budget -= len(data)
+            await asyncio.to_thread(target.write_bytes, data)
             saved.append(target)
         if not saved:
             self.error = f"Nothing to index: choose {', '.join(sorted(SUPPORTED_SUFFIXES))} files."

@@ -194,6 +194,15 @@ def upload_target(settings: Settings, filename: str) -> Path:
     return folder / name
 
 
+def upload_too_large(settings: Settings) -> InputError:
+    """The error for an upload over CHATUI_MAX_UPLOAD_BYTES (all files of one upload together)."""
+    return InputError(
+        f"The upload is larger than {settings.max_upload_bytes:,} bytes (CHATUI_MAX_UPLOAD_BYTES).",
+        code="upload_too_large",
+        http_status=413,
+    )
+
+
 def record_last_ingest(settings: Settings) -> None:
     marker = settings.data_dir / f"last-ingest-{settings.collection}"
     marker.parent.mkdir(parents=True, exist_ok=True)

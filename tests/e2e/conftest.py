@@ -92,6 +92,9 @@ class App:
         return self._log_path.read_text(errors="replace")[-4000:]
 
 
+E2E_MAX_UPLOAD_BYTES = 200_000  # small enough that a test can go over it
+
+
 @pytest.fixture(scope="session")
 def app(
     kb_settings: Settings, _upstream_server: FakeUpstream, tmp_path_factory: pytest.TempPathFactory
@@ -101,6 +104,7 @@ def app(
         "CHATUI_PROVIDER": "openai",
         "CHATUI_RATE_LIMIT": "0",
         "CHATUI_OFFLINE_TOKENS_PER_S": "0",
+        "CHATUI_MAX_UPLOAD_BYTES": str(E2E_MAX_UPLOAD_BYTES),
         "OPENAI_API_KEY": "sk-test",
         "OPENAI_BASE_URL": _upstream_server.openai_base_url,
         "REFLEX_USE_SYSTEM_BUN": "1",
