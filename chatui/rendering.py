@@ -15,7 +15,10 @@ What must stay true:
   lines before it: ```` ```a`b ```` is no fence, ``- - - x`` no rule, ``|-x|`` no delimiter row.
 - Work per ``update()`` follows the unfrozen text, not the answer: blocks are looked for only when
   a line completes, the tail render is debounced and reuses the HTML of unchanged inline content
-  and of code lines already lexed. Those caches and the fix-ups for unfinished syntax (``**``, a
+  and of code lines already lexed. A tail render is skipped when it would show nothing the pending
+  text does not (plain words after a paragraph's text; the lines of an open code block, which are
+  re-highlighted every ``CODE_DEBOUNCE_S``): the pending text is then exactly what the browser
+  would see rendered, blanks included. Those caches and the fix-ups for unfinished syntax (``**``, a
   backtick, a half-typed link) are for the tail only; frozen HTML is always rendered from scratch.
 """
 
@@ -52,7 +55,13 @@ _AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^<>\s]*>")
 _HALF_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*$")
 _HALF_OPENER = re.compile(r"(?:(?<=\s)|^)[*_~]+$")
 _PENDING_MARKUP = re.compile(r"(?m)^[ \t]{0,3}#+[ \t]?|[*`~]")
+# Text that renders as itself at the end of a paragraph or heading: no character that could start
+# markup, an entity, an escape or a table cell, and a line break only where a letter (or nothing
+# yet) follows it, so the new line continues the paragraph instead of starting a block.
+_PLAIN_RUN = r"[^\\`*_~\[\]()<>&!|#\r\n]*"
+_PLAIN_APPEND = re.compile(rf"{_PLAIN_RUN}(?:(?:\r\n?|\n) {{0,3}}(?=[^\W\d_]|\Z){_PLAIN_RUN})*")
 _FORMATTER = HtmlFormatter(nowrap=True)
+CODE_DEBOUNCE_S = 0.5  # an open code block's new lines are shown at once, highlighted this often
 
 
 def _allowed_href(url: str) -> bool:
@@ -282,18 +291,26 @@ def _close_unfinished(s: str) -> str:
     return s + code_closer + "".join(c * count for c, count, _ in reversed(stack))
 
 
-def _fix_tail(tokens: list[Token]) -> None:
-    """Apply _close_unfinished to the tail's last paragraph or heading, if the tail ends with one."""
-    for idx in range(len(tokens) - 1, 0, -1):
+def _fix_tail(tokens: list[Token]) -> str | None:
+    """Apply _close_unfinished to the tail's last paragraph or heading, if the tail ends with one.
+
+    Returns how plain text appended to the tail would render: "text" (after the paragraph's or
+    heading's text, which has no unfinished markup), "code" (verbatim, at the end of an open code
+    fence), or None (anything else: a table, a rule, hidden markup): then only a re-render shows it.
+    """
+    for idx in range(len(tokens) - 1, -1, -1):
         tok = tokens[idx]
         if tok.type == "inline":
             if tokens[idx - 1].type == "heading_open" and not tok.content:
                 del tokens[idx - 1 : idx + 2]  # a lone "#" still being typed
             elif tokens[idx - 1].type in ("paragraph_open", "heading_open"):
-                tok.content = _close_unfinished(tok.content)
-            return
+                fixed = _close_unfinished(tok.content)
+                unchanged, tok.content = fixed == tok.content, fixed
+                return "text" if unchanged else None
+            return None
         if tok.nesting != -1:
-            return  # the tail ends in a fence, a rule or another non-paragraph block
+            return "code" if tok.type == "fence" else None  # or a rule, a table row...
+    return None
 
 
 # -- streaming ----------------------------------------------------------------------------------------
@@ -327,6 +344,8 @@ class IncrementalMarkdown:
         self._complete = 0  # length of the prefix of _buf made of complete lines
         self._scanned = 0  # _complete when blocks were last looked for
         self._rendered = 0  # len(_buf) when the tail was last rendered
+        self._shown = 0  # where the text that tail render shows ends (pending text starts here)
+        self._appends: str | None = None  # how that tail shows plain appended text (_fix_tail)
         self._last_render: float | None = None
         self._finished = False
         # Tail caches, so that re-rendering a growing tail costs about what is new in it:
@@ -363,11 +382,15 @@ class IncrementalMarkdown:
         frozen = self._freeze() if self._complete > self._scanned else ""
         now, first = self._clock(), self._last_render is None
         due = first or frozen or now - self._last_render >= self._debounce_s  # type: ignore[operator]
-        if due and (first or frozen or len(self._buf) != self._rendered):
+        if due and (first or frozen or len(self._buf) != self._rendered) and not self._plain_append():
             tail = self._render_tail()
             self._last_render, self._rendered = now, len(self._buf)
+            # A paragraph's render drops its trailing blanks: the pending text starts with them.
+            self._shown = len(self._buf) if self._appends == "code" else len(self._buf.rstrip())
             return StreamUpdate(frozen, tail, "")
-        start = self._rendered
+        start = self._shown
+        if self._appends == "code":
+            return StreamUpdate(frozen, None, self._buf[start:])  # code is shown verbatim
         at_line_start = start == 0 or self._buf[start - 1] in "\r\n"
         pending = _PENDING_MARKUP.sub("", ("" if at_line_start else "x") + self._buf[start:])
         return StreamUpdate(frozen, None, pending if at_line_start else pending[1:])
@@ -379,8 +402,16 @@ class IncrementalMarkdown:
         self._finished = True
         html = _MD.render(self._buf, self._env) if self._buf else ""
         self._frozen.append(html)
-        self._buf, self._complete, self._scanned, self._rendered = "", 0, 0, 0
+        self._buf, self._complete, self._scanned, self._rendered, self._shown = "", 0, 0, 0, 0
         return StreamUpdate(html, "", "")
+
+    def _plain_append(self) -> bool:
+        """Whether everything since the last tail render would render as the plain text the
+        browser already shows after it: then a re-render would send the same picture again."""
+        if self._appends == "code":  # code shows verbatim; only its highlighting waits
+            waited = self._clock() - (self._last_render or 0.0)
+            return waited < CODE_DEBOUNCE_S or not _LINE_END.search(self._buf, self._shown)
+        return self._appends == "text" and _PLAIN_APPEND.fullmatch(self._buf, self._shown) is not None
 
     def _freeze(self) -> str:
         """Render and drop every top-level block known to be final; keep the rest as the tail."""
@@ -400,13 +431,17 @@ class IncrementalMarkdown:
         self._frozen.append(html)
         self._buf = self._buf[cut:]
         self._complete, self._scanned, self._rendered = self._complete - cut, self._scanned - cut, 0
+        self._shown, self._appends = 0, None
         self._code_cache.clear()
         return html
 
     def _render_tail(self) -> str:
         """The unfrozen text with fix-ups; only inline content not rendered last time is parsed."""
+        if not self._buf.strip():
+            self._appends = None
+            return ""
         state = _run(StateCore(self._buf, _MD, self._tail_env), _UP_TO_BLOCK)
-        _fix_tail(state.tokens)
+        self._appends = _fix_tail(state.tokens)
         inlines = [tok for tok in state.tokens if tok.type == "inline"]
         known = {tok.content: self._inline[tok.content] for tok in inlines if tok.content in self._inline}
         fresh = StateCore("", _MD, self._tail_env)

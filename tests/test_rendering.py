@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from chatui.rendering import IncrementalMarkdown, StreamUpdate, render_markdown
+from chatui.rendering import CODE_DEBOUNCE_S, IncrementalMarkdown, StreamUpdate, render_markdown
 
 RICH = """\
 # Release notes
@@ -490,18 +490,24 @@ def test_tail_render_highlights_complete_code_lines_and_escapes_the_partial_one(
     clock = FakeClock()
     md = IncrementalMarkdown(clock=clock)
     lines = [f"x{n} = {n}  # <{n}>\n" for n in range(12)]
+    renders, shown = 0, ""
     for line in ["```python\n", *lines]:
         for char in line:
             md.feed(char)
             clock.now += 1
-            tail = md.update().tail_html
-            assert tail is not None
+            update = md.update()
+            tail = update.tail_html
+            if tail is None:  # the rest of an unfinished code line: shown verbatim, as typed
+                assert shown + update.pending_text == md.text
+                continue
+            renders, shown = renders + 1, md.text
             if "\n" not in md.text:
                 continue
             body = md.text.split("\n", 1)[1]
             complete, partial = body[: body.rfind("\n") + 1], body[body.rfind("\n") + 1 :]
             want = render_markdown(f"```python\n{complete}```\n").removesuffix("</code></pre></div>\n")
             assert tail == want + partial.replace("<", "&lt;").replace(">", "&gt;") + "</code></pre></div>\n"
+    assert renders >= len(lines), "each completed line is highlighted (the clock moves 1 s per character)"
     md.feed("```\n")
     assert md.update().frozen_html == render_markdown(md.text)
 
@@ -527,3 +533,57 @@ def test_update_work_does_not_grow_with_answer_length() -> None:
         md.feed(f"- item {n}\n")
         md.update()
         assert md._buf.startswith("- item 0\n")  # a list stays in the tail until the next block
+
+
+# -- skipping tail renders that would show nothing new ------------------------------------------------
+
+
+def _after_render(text: str) -> tuple[IncrementalMarkdown, FakeClock]:
+    clock = FakeClock()
+    md = IncrementalMarkdown(clock=clock)
+    md.feed(text)
+    assert md.update().tail_html is not None
+    clock.now += 1  # the debounce has long passed for everything below
+    return md, clock
+
+
+def test_plain_words_after_a_render_are_not_rendered_again_and_keep_their_spaces() -> None:
+    md, _ = _after_render("Hello world ")  # the render drops the trailing space...
+    md.feed("again and again\nover two lines")
+    update = md.update()
+    assert update.tail_html is None, "plain words render as themselves: no new tail"
+    assert update.pending_text == " again and again\nover two lines"  # ...so the pending text has it
+
+
+@pytest.mark.parametrize(
+    "more",
+    ["**bold", " `code", " [1]", " a & b", " x_y", "\n- a new item", "\n# heading", "\n\nnew paragraph",
+     "\n1. numbered", "\n> quote", " | cell"],
+)
+def test_markup_or_a_possible_new_block_after_a_render_renders_the_tail_again(more: str) -> None:
+    md, _ = _after_render("Some words")
+    md.feed(more)
+    assert md.update().tail_html is not None
+
+
+def test_an_unfinished_opener_keeps_the_tail_rendering_until_it_closes() -> None:
+    md, _ = _after_render("Some **bold")
+    md.feed(" words")  # plain, but they belong inside <strong>: only a render puts them there
+    assert md.update().tail_html is not None
+
+
+def test_code_lines_are_shown_verbatim_at_once_and_highlighted_at_most_every_code_debounce() -> None:
+    md, clock = _after_render("```python\nx = 1\n")
+    md.feed("y = x * 2  # `not markup` here")
+    update = md.update()
+    assert update.tail_html is None and update.pending_text == "y = x * 2  # `not markup` here"
+    md.feed("\n")
+    tail = md.update().tail_html  # a completed line, long after the last render: highlighted now
+    assert tail is not None and '<span class="n">y</span>' in tail
+    md.feed("z = 3\nw")
+    clock.now += CODE_DEBOUNCE_S / 2
+    update = md.update()
+    assert update.tail_html is None and update.pending_text == "z = 3\nw", "shown, not yet highlighted"
+    clock.now += CODE_DEBOUNCE_S
+    tail = md.update().tail_html
+    assert tail is not None and '<span class="n">z</span>' in tail
