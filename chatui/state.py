@@ -204,8 +204,11 @@ class ChatState(ConversationsMixin, rx.State):
                 for text in texts:
                     clock.token()
                     markdown.feed(text)  # type: ignore[union-attr]
-                # Token-only frames touch no state var: the text travels in the script below, and
-                # the counters are refreshed at most every COUNTERS_S (the first token at once).
+                # The text goes first, in a script that touches no state var, so the browser shows
+                # it before re-rendering anything; then state (phase, sources, counters: those at
+                # most every COUNTERS_S, the first token's at once), then the save.
+                if markdown is not None and texts:
+                    yield wire.script(markdown.update())
                 others = [e for e in batch if e.kind != "token"]
                 now = time.monotonic()
                 if others or (texts and now >= counters_due):
@@ -216,7 +219,6 @@ class ChatState(ConversationsMixin, rx.State):
                         if texts:
                             self._count(clock)
                 if markdown is not None and texts:
-                    yield wire.script(markdown.update())
                     await record.progress(markdown.text, self.answer_label, citations, self._model)
                 if token in _resync_wanted:  # the page was reloaded: send it all it missed
                     _resync_wanted.discard(token)

@@ -37,4 +37,7 @@ def chat_page() -> rx.Component:
             class_name="page",
         ),
         class_name="layout",
+        # "true" once the page is connected and its state loaded: before that, Enter and clicks do
+        # nothing (the page is server-rendered HTML until then). Tests wait for it.
+        data_ready=rx.State.is_hydrated,
     )

@@ -148,6 +148,12 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+def ready(tab) -> None:
+    """Wait until the chat page is hydrated: a key pressed before that would be lost (the page is
+    server-rendered HTML until its websocket is up and its state loaded)."""
+    tab.locator(".layout[data-ready=true]").wait_for(timeout=15_000)
+
+
 class Page:
     """A browser tab on the app, recording what the server sends over the websocket and what the
     page logs, so tests can check wire cost, secrets and console errors."""
@@ -163,7 +169,7 @@ class Page:
         self.tab.on("pageerror", lambda e: self.console_errors.append(str(e)))
         self.tab.on("dialog", self._dialog)
         self.tab.goto(app_url)
-        self.tab.get_by_test_id("composer").wait_for()
+        ready(self.tab)
 
     def _dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)

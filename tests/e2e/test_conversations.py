@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chatui.answer_record import SAVE_EVERY_S
-from tests.e2e.conftest import App, Page
+from tests.e2e.conftest import App, Page, ready
 from tests.fakes.upstream import FakeUpstream, Script
 
 pytestmark = pytest.mark.e2e
@@ -124,7 +124,7 @@ def test_conversations_two_users_never_see_each_other(browser, app_url: str, ups
         answered(alice.tab)
         alice.tab.wait_for_function("() => document.querySelectorAll('[data-testid=conversation]').length === 1")
         bob.tab.reload()
-        bob.tab.get_by_test_id("composer").wait_for()
+        ready(bob.tab)
         bob.tab.get_by_test_id("search").fill("alpaca")
         bob.tab.wait_for_timeout(800)
         assert bob.tab.get_by_test_id("conversation").count() == 0
