@@ -111,7 +111,7 @@ class ServerProcess:
 
 
 def prepare_app() -> tuple[Path, Path]:
-    """Copy the app into bench/.work/app (keeping its .web) and ingest docs/; (app dir, data dir)."""
+    """Copy the app into bench/.work/app (keeping its .web) and ingest docs/ afresh; (app dir, data dir)."""
     app, data = WORK / "app", WORK / "kb"
     app.mkdir(parents=True, exist_ok=True)
     for name in APP_FILES:
@@ -122,11 +122,11 @@ def prepare_app() -> tuple[Path, Path]:
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, target)
-    if not (data / ".ingested").exists():
-        env = clean_env(CHATUI_DATA_DIR=str(data))
-        subprocess.run([str(Path(sys.executable).with_name("chatui")), "ingest", "docs"], cwd=REPO,
-                       env=env, check=True, stdout=subprocess.DEVNULL)
-        (data / ".ingested").touch()
+    # Rebuilt every run (docs/ is small): a knowledge base left by an older checkout may have been
+    # made by another embedder, which the app refuses.
+    env = clean_env(CHATUI_DATA_DIR=str(data))
+    subprocess.run([str(Path(sys.executable).with_name("chatui")), "ingest", "--reset", "docs"], cwd=REPO,
+                   env=env, check=True, stdout=subprocess.DEVNULL)
     return app, data
 
 
