@@ -39,10 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import chromadb
-
-from bench.stats import fmt, percentile
 import numpy as np
 
+from bench.stats import fmt, percentile
 from chatui.retrieval import (
     ChromaStore,
     FileChunks,

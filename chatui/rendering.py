@@ -382,7 +382,7 @@ class IncrementalMarkdown:
         frozen = self._freeze() if self._complete > self._scanned else ""
         now, first = self._clock(), self._last_render is None
         due = first or frozen or now - self._last_render >= self._debounce_s  # type: ignore[operator]
-        if due and (first or frozen or len(self._buf) != self._rendered) and not self._plain_append():
+        if due and (first or frozen or len(self._buf) != self._rendered) and not self._plain_append(now):
             tail = self._render_tail()
             self._last_render, self._rendered = now, len(self._buf)
             # A paragraph's render drops its trailing blanks: the pending text starts with them.
@@ -405,11 +405,11 @@ class IncrementalMarkdown:
         self._buf, self._complete, self._scanned, self._rendered, self._shown = "", 0, 0, 0, 0
         return StreamUpdate(html, "", "")
 
-    def _plain_append(self) -> bool:
+    def _plain_append(self, now: float) -> bool:
         """Whether everything since the last tail render would render as the plain text the
         browser already shows after it: then a re-render would send the same picture again."""
-        if self._appends == "code":  # code shows verbatim; only its highlighting waits
-            waited = self._clock() - (self._last_render or 0.0)
+        if self._appends == "code":  # only set by a render, so _last_render is set too
+            waited = now - self._last_render  # type: ignore[operator]
             return waited < CODE_DEBOUNCE_S or not _LINE_END.search(self._buf, self._shown)
         return self._appends == "text" and _PLAIN_APPEND.fullmatch(self._buf, self._shown) is not None
 

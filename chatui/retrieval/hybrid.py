@@ -14,9 +14,9 @@ What must stay true:
   to 1: chunk cosine, chunk BM25, file BM25, cosine to the file's mean vector. Cosines count
   only above the embedder's noise floor (its `cosine_floor`, else `COSINE_FLOOR`): the cosine an
   unrelated text typically reaches (hashed words collide; mean word vectors share a common
-  direction), so that noise adds nothing. The score is never rescaled per question (rank fusion such as RRF would give the best passage a high score
-  whatever it is), so `min_score` means the same for every question, and a question the docs do
-  not cover scores near 0 and is dropped.
+  direction), so that noise adds nothing. The score is never rescaled per question (rank fusion
+  such as RRF would give the best passage a high score whatever it is), so `min_score` means the
+  same for every question, and a question the docs do not cover scores near 0 and is dropped.
 - Rerank: the second and later passages of one file, in score order, are multiplied by
   `SAME_FILE_DECAY` per extra passage, so the top k are not one page's sections alone when other
   pages match too. (A boost for question words in the heading trail was measured and dropped: the

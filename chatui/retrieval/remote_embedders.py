@@ -1,10 +1,10 @@
 """Embedders other than the offline ones: OpenAI's (or any OpenAI-compatible) embeddings
 endpoint, and Chroma's MiniLM ONNX model when it is already on disk; and the choice among all.
 
-Chosen with CHATUI_EMBEDDER (wordllama | hashing | openai | minilm). What must stay true: nothing downloads at
-run time (MiniLM is used only if its files are already cached, else a clear error says how to get
-them); `name` identifies the vector space (model included), so the store refuses to mix vectors
-of two embedders and says how to re-ingest; calls are blocking and run in the store's threads.
+Chosen with CHATUI_EMBEDDER (wordllama | hashing | openai | minilm). What must stay true: nothing
+downloads at run time (MiniLM is used only if its files are already cached, else a clear error says
+how to get them); `name` identifies the vector space (model included), so the store refuses to mix
+vectors of two embedders and says how to re-ingest; calls are blocking and run in the store's threads.
 """
 
 from __future__ import annotations
