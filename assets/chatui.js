@@ -4,6 +4,8 @@
 //   once, as HTML, and are appended (never re-rendered); the unfinished tail block is replaced;
 //   text that arrived since the tail was last rendered is shown as plain text after it.
 //   The HTML was rendered by chatui.rendering on the server (markdown-it, raw HTML escaped).
+//   Updates come as "chatui" messages on the page's websocket once chatui.attach() was given it
+//   (see chatui/stream_wire.py), or else as scripts through Reflex's event queue.
 // - Scroll pinning: the message list follows new content only while the reader is at the bottom.
 //   Scrolling up unpins (and shows "jump to latest"); reaching the bottom or jumping re-pins.
 //   Nothing ever scrolls an unpinned reader.
@@ -126,6 +128,25 @@
   };
   // The most frequent update: a few more words of raw text after the tail.
   chatui.more = (pendingText) => enqueue(["", null, pendingText, true]);
+
+  // The fast lane: the same updates as socket messages, with no script to evaluate. A string is
+  // more text, an array a stream() update, {begin} a new answer. True once listening.
+  let socket = null;
+  const onMessage = (message) => {
+    if (typeof message === "string") chatui.more(message);
+    else if (Array.isArray(message)) chatui.stream(...message);
+    else if (message && message.begin) chatui.begin(message.begin);
+  };
+  chatui.attach = (pageSocket) => {
+    if (!pageSocket || typeof pageSocket.on !== "function") return false;
+    if (socket !== pageSocket) {
+      socket?.off("chatui", onMessage);
+      pageSocket.on("chatui", onMessage);
+      socket = pageSocket;
+    }
+    document.documentElement.dataset.chatuiLane = "socket"; // for whoever wonders (and tests)
+    return true;
+  };
 
   function enqueue(update) {
     const answerId = current;

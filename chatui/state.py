@@ -1,13 +1,13 @@
 """The chat page's state: UI fields and the handlers that run the pipeline, nothing more.
 
 `ask` (and `retry`) are background events, so that Stop, Esc and typing are handled while an answer
-streams. They fold pipeline events into fields, in frames of at most one update per ~16 ms.
+streams. They fold pipeline events into frames of at most one update per ~16 ms.
 What must stay true:
 
-- Flat wire cost: the answer in flight is not a state var. Its text reaches the browser through
-  `chatui.stream(...)` calls (assets/chatui.js) carrying only what changed: newly finished Markdown
-  blocks (rendered once, never again) and the re-rendered unfinished tail. Per update, Reflex sends
-  a few counters; the conversation (`turns`) changes once per answer, when it ends.
+- Flat wire cost: the answer in flight is not a state var. Its text reaches the browser as
+  messages carrying only what changed (`chatui.stream_wire`), on the page's websocket. Its phase,
+  sources and counters are `LiveAnswer`, a state of their own, refreshed at most every
+  `COUNTERS_S`; the conversation (`turns`) changes when an answer starts and when it ends.
 - Stop cancels the streaming task; cancellation reaches the provider, which closes the upstream
   response at once. Closing the tab does the same within a few seconds (a watchdog).
 - Nothing the user typed is lost: the composer is cleared only once a question is accepted, and a
@@ -17,7 +17,6 @@ What must stay true:
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -29,22 +28,24 @@ from chatui.chat_request import check_question
 from chatui.coalesce import frames
 from chatui.config import get_settings
 from chatui.errors import ChatUIError
-from chatui.events import Event
 from chatui.pipeline import AnswerOptions, answer, open_knowledge_base
 from chatui.providers.base import ChatMessage
-from chatui.rendering import IncrementalMarkdown, StreamUpdate
+from chatui.rendering import IncrementalMarkdown
 from chatui.answer_record import AnswerRecord
-from chatui.conversations import Citation, Usage, title_from_question
+from chatui.conversations import title_from_question
 from chatui.conversations_state import ConversationsMixin
+from chatui.live_answer import LiveAnswer
 from chatui.persistence import conversation_store
+from chatui.stream_wire import ATTACH_SCRIPT, SOCKET_EVENT, StreamWire
 from chatui.timing import AnswerClock
-from chatui.turns import Source, Turn, ms_text, source_for, usage_text
+from chatui.turns import Turn, ms_text, usage_text
 
 # The streaming task of each browser tab, so that Stop can cancel it (one worker process), and the
 # tabs that were reloaded mid-answer and need the answer so far.
 _running: dict[str, asyncio.Task[Any]] = {}
 _resync_wanted: set[str] = set()
 _stop_asked: set[str] = set()  # cancelled by the person (Stop, Esc, closing the tab), not by a shutdown
+_fast_lane: set[str] = set()  # tabs whose page listens for stream messages on its websocket
 TAB_CHECK_S = 1.0  # how often a streaming task checks that its tab is still open
 TAB_GONE_CHECKS = 3  # ...and how many checks in a row it must be gone (a reload is not a close)
 COUNTERS_S = 0.25  # live counters refresh at most this often (the text itself, every frame)
@@ -57,20 +58,9 @@ class ChatState(ConversationsMixin, rx.State):
     collection: str = ""  # the knowledge base questions go to ("" = CHATUI_COLLECTION)
     collections: list[str] = []
 
-    # The answer in flight (its text is not here: see the module docstring).
+    # The answer in flight: whether there is one, and its id (the rest: see the module docstring).
     streaming: bool = False
     answer_id: str = ""
-    phase: str = ""  # retrieval | generating
-    status: str = ""  # what the aria-live region announces
-    answer_label: str = ""
-    answer_sources: list[Source] = []
-    answer_error: str = ""
-    has_tokens: bool = False
-    live_tokens: str = "0"
-    live_tokens_per_s: str = "–"
-    live_ttft: str = "–"
-    _usage_value: Usage | None = None  # backend only: the provider's token counts
-    _model: str = ""  # backend only: the model answering
 
     @rx.event(background=True)
     async def ask(self, form_data: dict[str, Any]):
@@ -89,7 +79,7 @@ class ChatState(ConversationsMixin, rx.State):
                 return
             self.notice = ""
             self.turns.append(Turn(id=question_id, role="user", content=question, stored=True))
-            self._begin()
+            await self._begin()
         yield rx.set_value("composer", "")
         async for event in self._answer(question, history, question_id):
             yield event
@@ -104,7 +94,7 @@ class ChatState(ConversationsMixin, rx.State):
             question_turn = self.turns[index - 1]
             self.turns = self.turns[:index]
             history = self._history()[:-1]  # the question itself is the last user turn
-            self._begin()
+            await self._begin()
         async for event in self._answer(question_turn.content, history, question_turn.id):
             yield event
 
@@ -125,21 +115,30 @@ class ChatState(ConversationsMixin, rx.State):
                 return
             self.turns = [*self.turns[:index], Turn(id=question_id, role="user", content=text, stored=True)]
             self.editing_id = ""
-            self._begin()
+            await self._begin()
         async for event in self._answer(text, history, question_id):
             yield event
 
     @rx.event
     async def on_page_load(self):
-        """A (re)loaded page: if an answer is still streaming for this tab, ask for its snapshot."""
-        if self.streaming and self.router.session.client_token in _running:
-            _resync_wanted.add(self.router.session.client_token)
+        """A (re)loaded page: if an answer is still streaming for this tab, ask for its snapshot.
+        The page is offered the fast lane for streamed text (see `chatui.stream_wire`)."""
+        token = self.router.session.client_token
+        _fast_lane.discard(token)  # a new page: it listens once its attach script says so
+        if self.streaming and token in _running:
+            _resync_wanted.add(token)
+        attach = rx.call_script(ATTACH_SCRIPT, callback=ChatState.fast_lane_ready)
         try:
             self._user()
         except ChatUIError as exc:
             self.notice = exc.message
-            return None
-        return [ChatState.load_collections, ChatState.refresh_conversations]
+            return attach
+        return [attach, ChatState.load_collections, ChatState.refresh_conversations]
+
+    @rx.event
+    def fast_lane_ready(self, attached: Any):
+        if attached is True:
+            _fast_lane.add(self.router.session.client_token)
 
     @rx.event
     async def load_collections(self):
@@ -179,14 +178,15 @@ class ChatState(ConversationsMixin, rx.State):
     ) -> AsyncIterator[Any]:
         token = self.router.session.client_token
         record = AnswerRecord(conversation_store(), self._user(), self.conversation_id, question_id)
-        citations: list[Citation] = []
         task = asyncio.current_task()
         assert task is not None
         _running[token] = task
         watchdog = asyncio.create_task(_cancel_when_tab_closes(token, task))
         answer_id, clock = self.answer_id, AnswerClock()
-        yield rx.call_script(f"chatui.begin({json.dumps(answer_id)})")
-        wire = _StreamWire(answer_id)
+        anchors = f"src-{answer_id}-"
+        wire = StreamWire(answer_id, _socket_sender(token) if token in _fast_lane else None)
+        if (script := await wire.begin()) is not None:
+            yield script
         _resync_wanted.discard(token)
         markdown: IncrementalMarkdown | None = None
         counters_due = 0.0
@@ -195,35 +195,35 @@ class ChatState(ConversationsMixin, rx.State):
             options = AnswerOptions(collection=self.collection or None)
             async for batch in frames(answer(question, history, options)):
                 texts = [e.text for e in batch if e.kind == "token"]
-                citations += [Citation.from_event(e) for e in batch if e.kind == "citation"]
-                sources = len(citations)
+                others = [e for e in batch if e.kind != "token"]
+                for event in others:
+                    record.note(event)
                 if texts and markdown is None:  # citations always come before the first token
-                    markdown = IncrementalMarkdown(
-                        sources=sources, anchor_prefix=f"src-{answer_id}-"
-                    )
+                    markdown = IncrementalMarkdown(sources=len(record.citations), anchor_prefix=anchors)
                 for text in texts:
                     clock.token()
                     markdown.feed(text)  # type: ignore[union-attr]
-                # The text goes first, in a script that touches no state var, so the browser shows
-                # it before re-rendering anything; then state (phase, sources, counters: those at
-                # most every COUNTERS_S, the first token's at once), then the save.
+                # The text goes first, so the browser shows it before re-rendering anything; then
+                # LiveAnswer (phase, sources, counters: those at most every COUNTERS_S, the first
+                # token's at once), then the save.
                 if markdown is not None and texts:
-                    yield wire.script(markdown.update())
-                others = [e for e in batch if e.kind != "token"]
+                    if (script := await wire.update(markdown.update())) is not None:
+                        yield script
                 now = time.monotonic()
                 if others or (texts and now >= counters_due):
                     counters_due = now + COUNTERS_S
                     async with self:
+                        live = await self.get_state(LiveAnswer)
                         for event in others:
-                            self._apply(event)
+                            live._apply(event, anchors)
                         if texts:
-                            self._count(clock)
+                            live._count(clock)
                 if markdown is not None and texts:
-                    await record.progress(markdown.text, self.answer_label, citations, self._model)
+                    await record.progress(markdown.text)
                 if token in _resync_wanted:  # the page was reloaded: send it all it missed
                     _resync_wanted.discard(token)
                     yield wire.resync()
-            outcome = "error" if self.answer_error else "done"
+            outcome = "error" if record.error else "done"
         except asyncio.CancelledError:
             # Stopped by the person, or interrupted by the server shutting down (a restart).
             outcome = "stopped" if token in _stop_asked else "interrupted"
@@ -234,20 +234,18 @@ class ChatState(ConversationsMixin, rx.State):
             _stop_asked.discard(token)
             if markdown is not None:
                 markdown.finish()
-            stats = clock.stats()
             await record.finish(
                 {"done": "complete"}.get(outcome, outcome),  # type: ignore[arg-type]
-                text=markdown.text if markdown else "",
-                label=self.answer_label,
-                model=self._model,
-                usage=self._usage_value,
-                ttft_ms=stats.ttft_ms,
-                duration_ms=stats.duration_ms,
-                citations=citations,
-                error=self.answer_error,
+                markdown.text if markdown else "",
+                clock.stats(),
             )
             async with self:
-                self._finish(outcome, question, markdown, clock, record)
+                live = await self.get_state(LiveAnswer)
+                self.turns.append(_finished_turn(outcome, question, markdown, clock, record, live, answer_id))
+                self.streaming = False
+                live._end(outcome)
+                if record.failure:
+                    self.notice = record.failure
                 if record.message_id is not None and not record.failure:
                     try:
                         await self._reload()  # show what the store says: alternatives, ids
@@ -276,122 +274,57 @@ class ChatState(ConversationsMixin, rx.State):
             if t.content and t.state != "error"
         ]
 
-    def _begin(self) -> None:
+    async def _begin(self) -> None:
+        """A new answer in flight (called inside `async with self`, or by a foreground handler)."""
         self.streaming = True
         self.answer_id = _new_id()
-        self.phase, self.status = "retrieval", "Searching docs…"
-        self.answer_label = self.answer_error = ""
-        self.answer_sources = []
-        self.has_tokens = False
-        self.live_tokens, self.live_tokens_per_s, self.live_ttft = "0", "–", "–"
-
-    def _count(self, clock: AnswerClock) -> None:
-        stats = clock.stats()
-        if not self.has_tokens:
-            self.has_tokens, self.status = True, "Answering…"
-        self.live_tokens = str(stats.output_tokens)
-        self.live_tokens_per_s = f"{stats.tokens_per_s:.0f}" if stats.output_tokens > 1 else "–"
-        self.live_ttft = ms_text(stats.ttft_ms)
-
-    def _apply(self, event: Event) -> None:  # noqa: C901 - one case per event kind
-        match event.kind:
-            case "status" if event.phase == "retrieval":
-                self.phase, self.status = "retrieval", event.detail
-            case "status":
-                self.phase, self.answer_label = "generating", event.detail
-                self._model = event.model or ""
-                found = len(self.answer_sources)
-                took = f" in {event.retrieval_ms:.0f} ms" if event.retrieval_ms is not None else ""
-                self.status = f"Found {found} source{'s' * (found != 1)}{took}. Generating…"
-            case "citation":
-                prefix = f"src-{self.answer_id}-"
-                self.answer_sources.append(
-                    source_for(prefix, event.marker, event.source, event.title, event.snippet)
-                )
-            case "error":
-                self.answer_error = event.message
-            case "usage":
-                self._usage_value = Usage.from_event(event)
-
-    def _finish(
-        self,
-        outcome: str,
-        question: str,
-        markdown: IncrementalMarkdown | None,
-        clock: AnswerClock,
-        record: AnswerRecord,
-    ) -> None:
-        stats, usage = clock.stats(), self._usage_value
-        self.turns.append(
-            Turn(
-                id=record.message_id or self.answer_id,
-                role="assistant",
-                content=markdown.text if markdown else "",
-                html=markdown.html if markdown else "",
-                state=outcome,
-                label=self.answer_label,
-                sources=list(self.answer_sources),
-                error=self.answer_error,
-                question=question,
-                tokens=str(stats.output_tokens),
-                tokens_per_s=f"{stats.tokens_per_s:.0f}",
-                ttft=ms_text(stats.ttft_ms),
-                usage=usage_text(usage.input_tokens, usage.output_tokens, usage.estimated) if usage else "",
-                duration=f"{stats.duration_ms / 1000:.1f} s",
-            )
-        )
-        self.streaming = False
-        self.phase = ""
-        self.status = {
-            "done": "Answer complete.",
-            "stopped": "Stopped.",
-            "error": "The answer failed.",
-            "interrupted": "Interrupted.",
-        }[outcome]
-        self.answer_sources = []
-        self._usage_value = None
-        if record.failure:
-            self.notice = record.failure
+        (await self.get_state(LiveAnswer))._begin()
 
 
 def _new_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class _StreamWire:
-    """Turns renderer updates into `chatui.stream(...)` calls that carry only what is new.
-
-    Pending text (shown raw until the tail's next render) grows between renders; only its new end
-    is sent, and the browser appends it. The wire also remembers the whole picture (all frozen
-    HTML, the last tail, the pending text), so that a reloaded or reconnected page can be given
-    a snapshot (`resync`) and then follow the same deltas as before.
-    """
-
-    def __init__(self, answer_id: str = "") -> None:
-        self._answer_id = answer_id
-        self._frozen: list[str] = []
-        self._tail = ""
-        self._pending = ""
-
-    def script(self, update: StreamUpdate) -> rx.event.EventSpec:
-        if update.frozen_html:
-            self._frozen.append(update.frozen_html)
-        if update.tail_html is not None:
-            self._tail = update.tail_html
-        pending = update.pending_text
-        if update.tail_html is None and not update.frozen_html and pending.startswith(self._pending):
-            new_text, self._pending = pending[len(self._pending) :], pending
-            return rx.call_script(f"chatui.more({_js(new_text)})")  # most frames: a few words
-        self._pending = pending
-        return rx.call_script(f"chatui.stream(...{_js([update.frozen_html, update.tail_html, pending])})")
-
-    def resync(self) -> rx.event.EventSpec:
-        snapshot = [self._answer_id, "".join(self._frozen), self._tail, self._pending]
-        return rx.call_script(f"chatui.resync(...{_js(snapshot)})")
+def _finished_turn(
+    outcome: str,
+    question: str,
+    markdown: IncrementalMarkdown | None,
+    clock: AnswerClock,
+    record: AnswerRecord,
+    live: LiveAnswer,
+    answer_id: str,
+) -> Turn:
+    """The answer as a turn of the conversation (until the store's own view replaces it)."""
+    stats, usage = clock.stats(), record.usage
+    return Turn(
+        id=record.message_id or answer_id,
+        role="assistant",
+        content=markdown.text if markdown else "",
+        html=markdown.html if markdown else "",
+        state=outcome,
+        label=record.label,
+        sources=list(live.sources),
+        error=record.error,
+        question=question,
+        tokens=str(stats.output_tokens),
+        tokens_per_s=f"{stats.tokens_per_s:.0f}",
+        ttft=ms_text(stats.ttft_ms),
+        usage=usage_text(usage.input_tokens, usage.output_tokens, usage.estimated) if usage else "",
+        duration=f"{stats.duration_ms / 1000:.1f} s",
+    )
 
 
-def _js(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _socket_sender(client_token: str):
+    """Sends fast-lane stream messages to the tab's current websocket (it may reconnect)."""
+    from chatui.chatui import app  # the app module imports this one
+
+    async def send(message: object) -> None:
+        namespace = app.event_namespace
+        sid = namespace.token_to_sid.get(client_token) if namespace is not None else None
+        if sid is not None:
+            await namespace.emit(SOCKET_EVENT, message, to=sid)
+
+    return send
 
 
 async def _cancel_when_tab_closes(client_token: str, task: asyncio.Task[Any]) -> None:

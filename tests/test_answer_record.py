@@ -9,11 +9,15 @@ import pytest
 
 from chatui import answer_record
 from chatui.answer_record import AnswerRecord
-from chatui.conversations import Citation, ConversationStore, Usage
+from chatui.conversations import Citation, ConversationStore
+from chatui.events import CitationEvent, ErrorEvent, Stats, StatusEvent, UsageEvent
 from chatui.turns import turns_from
 from tests.conftest import test_settings
 
 CITATION = Citation(1, "docs/install.md", "Install > With pip", "pip install quillmate", 0.5, "c1")
+CITED = CitationEvent(marker=1, source="docs/install.md", title="Install > With pip",
+                      snippet="pip install quillmate", score=0.5, chunk_id="c1")
+GENERATING = StatusEvent(phase="generating", detail="OpenAI · gpt", model="gpt-5.4-mini")
 
 
 @pytest.fixture
@@ -30,25 +34,29 @@ async def question(store: ConversationStore) -> tuple[str, str]:
 async def test_answer_record_saves_at_the_first_token_then_at_most_once_a_second(store, monkeypatch):
     conversation_id, question_id = await question(store)
     record = AnswerRecord(store, "ann", conversation_id, question_id)
-    await record.progress("Run", "OpenAI · gpt", [CITATION])
+    record.note(CITED)
+    record.note(GENERATING)
+    await record.progress("Run")
     saved = await store.get_message("ann", record.message_id)
     assert saved.state == "streaming" and saved.content == "Run" and saved.citations == (CITATION,)
 
-    await record.progress("Run pip", "OpenAI · gpt", [CITATION])
+    await record.progress("Run pip")
     assert (await store.get_message("ann", record.message_id)).content == "Run", "not yet a second"
 
     monkeypatch.setattr(answer_record, "SAVE_EVERY_S", 0.0)
     record._next_save = 0.0
-    await record.progress("Run pip install", "OpenAI · gpt", [CITATION])
+    await record.progress("Run pip install")
     assert (await store.get_message("ann", record.message_id)).content == "Run pip install"
 
 
 async def test_answer_record_finish_stores_state_usage_timings_and_shows_as_a_turn(store):
     conversation_id, question_id = await question(store)
     record = AnswerRecord(store, "ann", conversation_id, question_id)
-    await record.progress("Run [1]", "OpenAI · gpt", [CITATION], "gpt-5.4-mini")
-    await record.finish("complete", text="Run `pip install quillmate` [1].", label="OpenAI · gpt",
-                        model="gpt-5.4-mini", usage=Usage(321, 9), ttft_ms=120.0, duration_ms=900.0, citations=[CITATION], error="")
+    for event in (CITED, GENERATING):
+        record.note(event)
+    await record.progress("Run [1]")
+    record.note(UsageEvent(input_tokens=321, output_tokens=9))
+    await record.finish("complete", "Run `pip install quillmate` [1].", Stats(ttft_ms=120.0, duration_ms=900.0))
     stored = await store.get_message("ann", record.message_id)
     assert (stored.provider, stored.model) == ("OpenAI · gpt", "gpt-5.4-mini")
     turns = turns_from(await store.get_conversation("ann", conversation_id))
@@ -61,8 +69,9 @@ async def test_answer_record_finish_stores_state_usage_timings_and_shows_as_a_tu
 async def test_answer_record_an_error_before_any_token_is_still_stored(store):
     conversation_id, question_id = await question(store)
     record = AnswerRecord(store, "ann", conversation_id, question_id)
-    await record.finish("error", text="", label="OpenAI · gpt", usage=None, ttft_ms=None,
-                        duration_ms=50.0, citations=[], error="Set OPENAI_API_KEY.")
+    record.note(GENERATING)
+    record.note(ErrorEvent(code="config", message="Set OPENAI_API_KEY.", retryable=False))
+    await record.finish("error", "", Stats(duration_ms=50.0))
     message = await store.get_message("ann", record.message_id)
     assert message.state == "error" and message.error == "Set OPENAI_API_KEY."
 
@@ -71,7 +80,6 @@ async def test_answer_record_a_refusing_database_does_not_break_the_answer(store
     conversation_id, question_id = await question(store)
     record = AnswerRecord(store, "ann", conversation_id, question_id)
     await store.delete_conversation("ann", conversation_id)  # deleted in another tab mid-answer
-    await record.progress("Still streaming", "OpenAI · gpt", [])
-    await record.finish("complete", text="Still streaming.", label="x", usage=None, ttft_ms=1.0,
-                        duration_ms=2.0, citations=[], error="")
+    await record.progress("Still streaming")
+    await record.finish("complete", "Still streaming.", Stats(ttft_ms=1.0, duration_ms=2.0))
     assert record.failure.startswith("This answer was not saved")

@@ -4,18 +4,16 @@ the history a model sees, and the wire format of streaming updates."""
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import pytest
 
-from chatui.events import CitationEvent, ErrorEvent, StatusEvent, TokenEvent, UsageEvent
+from chatui.answer_record import AnswerRecord
+from chatui.events import CitationEvent, ErrorEvent, StatusEvent, UsageEvent
+from chatui.live_answer import LiveAnswer
 from chatui.rendering import IncrementalMarkdown, StreamUpdate, render_markdown
-from chatui.state import ChatState, Turn, _StreamWire
+from chatui.state import ChatState, Turn, _finished_turn
+from chatui.stream_wire import StreamWire
 from chatui.timing import AnswerClock
-
-
-# What `_finish` reads of an AnswerRecord: nothing was saved (no database in these tests).
-NOT_SAVED = SimpleNamespace(message_id=None, failure="")
 
 
 @pytest.fixture
@@ -23,53 +21,81 @@ def state() -> ChatState:
     return ChatState(_reflex_internal_init=True)  # type: ignore[call-arg]
 
 
+@pytest.fixture
+def live() -> LiveAnswer:
+    answer = LiveAnswer(_reflex_internal_init=True)  # type: ignore[call-arg]
+    answer._begin()
+    return answer
+
+
+def unsaved_record() -> AnswerRecord:
+    return AnswerRecord(None, "ann", "", "")  # type: ignore[arg-type]  # never saves here
+
+
 def script_of(spec) -> str:
     return spec.args[0][1]._var_value
 
 
-def test_state_folds_the_retrieval_phase_and_citations(state: ChatState):
-    state._begin()
-    assert state.streaming and state.status == "Searching docs…" and state.answer_id
-    state._apply(StatusEvent(phase="retrieval", detail="Searching 12 chunks in docs…"))
-    state._apply(CitationEvent(marker=1, source="docs/a.md", title="A", snippet="s", score=0.5, chunk_id="c"))
-    state._apply(StatusEvent(phase="generating", detail="OpenAI · gpt", retrieval_ms=12.4))
-    assert state.status == "Found 1 source in 12 ms. Generating…"
-    assert state.answer_label == "OpenAI · gpt"
-    assert state.answer_sources[0].anchor == f"src-{state.answer_id}-1"
+def test_live_answer_folds_the_retrieval_phase_and_citations(live: LiveAnswer):
+    assert live.status == "Searching docs…" and live.phase == "retrieval"
+    live._apply(StatusEvent(phase="retrieval", detail="Searching 12 chunks in docs…"), "src-a1-")
+    live._apply(CitationEvent(marker=1, source="docs/a.md", title="A", snippet="s", score=0.5, chunk_id="c"), "src-a1-")
+    live._apply(StatusEvent(phase="generating", detail="OpenAI · gpt", retrieval_ms=12.4), "src-a1-")
+    assert live.status == "Found 1 source in 12 ms. Generating…"
+    assert live.label == "OpenAI · gpt" and live.phase == "generating"
+    assert live.sources[0].anchor == "src-a1-1"
 
 
-def test_state_counts_tokens_and_marks_estimated_usage(state: ChatState):
-    state._begin()
+def test_live_answer_counts_tokens_then_ends_with_an_announcement(live: LiveAnswer):
     clock = AnswerClock()
     for _ in range(3):
         clock.token()
-    state._count(clock)
-    assert state.has_tokens and state.live_tokens == "3" and state.live_ttft.endswith("ms")
-    state._apply(UsageEvent(input_tokens=1200, output_tokens=3, estimated=True))
-    state._finish("done", "q", None, clock, NOT_SAVED)
-    assert state.turns[-1].usage == "~1,200 in · ~3 out (estimated)"
-    assert state.turns[-1].tokens == "3"
+    live._count(clock)
+    assert live.has_tokens and live.tokens == "3" and live.ttft.endswith("ms")
+    assert live.status == "Answering…"
+    live._end("stopped")
+    assert live.status == "Stopped." and live.phase == "" and live.sources == []
 
 
-def test_state_finish_keeps_a_stopped_partial_answer_rendered(state: ChatState):
-    state._begin()
+def test_answer_record_keeps_what_the_stored_answer_needs_from_events():
+    record = unsaved_record()
+    record.note(StatusEvent(phase="retrieval", detail="Searching…"))
+    record.note(CitationEvent(marker=1, source="docs/a.md", title="A", snippet="s", score=0.5, chunk_id="c"))
+    record.note(StatusEvent(phase="generating", detail="OpenAI · gpt", model="gpt-5.4-mini"))
+    record.note(UsageEvent(input_tokens=1200, output_tokens=3, estimated=True))
+    record.note(ErrorEvent(code="upstream", message="The upstream failed.", retryable=True))
+    assert (record.label, record.model, record.error) == ("OpenAI · gpt", "gpt-5.4-mini", "The upstream failed.")
+    assert [c.source for c in record.citations] == ["docs/a.md"]
+    assert record.usage is not None and record.usage.estimated
+
+
+def test_finished_turn_marks_estimated_usage_and_keeps_the_sources(live: LiveAnswer):
+    clock, record = AnswerClock(), unsaved_record()
+    for _ in range(3):
+        clock.token()
+    live._apply(CitationEvent(marker=1, source="docs/a.md", title="A", snippet="s", score=0.5, chunk_id="c"), "src-a1-")
+    record.note(UsageEvent(input_tokens=1200, output_tokens=3, estimated=True))
+    turn = _finished_turn("done", "q", None, clock, record, live, "a1")
+    assert turn.usage == "~1,200 in · ~3 out (estimated)"
+    assert turn.tokens == "3" and turn.id == "a1" and turn.sources[0].anchor == "src-a1-1"
+
+
+def test_finished_turn_keeps_a_stopped_partial_answer_rendered(live: LiveAnswer):
     markdown = IncrementalMarkdown()
     markdown.feed("Half an **answ")
     markdown.update()
     markdown.finish()
-    state._finish("stopped", "the question", markdown, AnswerClock(), NOT_SAVED)
-    turn = state.turns[-1]
+    turn = _finished_turn("stopped", "the question", markdown, AnswerClock(), unsaved_record(), live, "a1")
     assert turn.state == "stopped" and turn.question == "the question"
     assert turn.content == "Half an **answ"
     assert turn.html == render_markdown("Half an **answ")
-    assert not state.streaming and state.status == "Stopped."
 
 
-def test_state_error_before_any_token_keeps_the_message(state: ChatState):
-    state._begin()
-    state._apply(ErrorEvent(code="config", message="Set OPENAI_API_KEY.", retryable=False))
-    state._finish("error", "q", None, AnswerClock(), NOT_SAVED)
-    assert state.turns[-1].error == "Set OPENAI_API_KEY." and state.turns[-1].html == ""
+def test_finished_turn_an_error_before_any_token_keeps_the_message(live: LiveAnswer):
+    record = unsaved_record()
+    record.note(ErrorEvent(code="config", message="Set OPENAI_API_KEY.", retryable=False))
+    turn = _finished_turn("error", "q", None, AnswerClock(), record, live, "a1")
+    assert turn.error == "Set OPENAI_API_KEY." and turn.html == ""
 
 
 def test_state_history_leaves_out_failed_answers(state: ChatState):
@@ -86,23 +112,56 @@ def test_state_history_leaves_out_failed_answers(state: ChatState):
     ]
 
 
-def test_stream_wire_sends_only_new_pending_text_between_renders():
-    wire = _StreamWire()
-    first = script_of(wire.script(StreamUpdate(frozen_html="", tail_html="<p>Hel</p>\n", pending_text="")))
+async def test_stream_wire_slow_lane_sends_only_new_pending_text_between_renders():
+    wire = StreamWire("a1")
+    assert script_of(await wire.begin()) == 'chatui.begin("a1")'
+    first = script_of(await wire.update(StreamUpdate(frozen_html="", tail_html="<p>Hel</p>\n", pending_text="")))
     assert first == 'chatui.stream(...["","<p>Hel</p>\\n",""])'
-    assert script_of(wire.script(StreamUpdate("", None, "lo "))) == 'chatui.more("lo ")'
-    assert script_of(wire.script(StreamUpdate("", None, "lo wor"))) == 'chatui.more("wor")'
-    frozen = script_of(wire.script(StreamUpdate("<p>Hello world</p>\n", "", "")))
+    assert script_of(await wire.update(StreamUpdate("", None, "lo "))) == 'chatui.more("lo ")'
+    assert script_of(await wire.update(StreamUpdate("", None, "lo wor"))) == 'chatui.more("wor")'
+    frozen = script_of(await wire.update(StreamUpdate("<p>Hello world</p>\n", "", "")))
     assert json.loads(frozen.removeprefix("chatui.stream(...").removesuffix(")")) == [
         "<p>Hello world</p>\n", "", "",
     ]
 
 
-def test_stream_wire_cost_per_update_does_not_grow_with_the_answer():
-    markdown, wire = IncrementalMarkdown(debounce_s=0), _StreamWire()
-    sizes = []
+async def test_stream_wire_fast_lane_sends_the_same_messages_bare_until_a_resync():
+    sent: list[object] = []
+
+    async def send(message: object) -> None:
+        sent.append(message)
+
+    wire = StreamWire("a1", send)
+    assert wire.fast and await wire.begin() is None
+    assert await wire.update(StreamUpdate("", "<p>Hel</p>\n", "")) is None
+    assert await wire.update(StreamUpdate("", None, "lo ")) is None
+    assert await wire.update(StreamUpdate("<p>Hello</p>\n", "", "")) is None
+    assert sent == [{"begin": "a1"}, ["", "<p>Hel</p>\n", ""], "lo ", ["<p>Hello</p>\n", "", ""]]
+    snapshot = script_of(wire.resync())
+    assert json.loads(snapshot.removeprefix("chatui.resync(...").removesuffix(")")) == [
+        "a1", "<p>Hello</p>\n", "", "",
+    ]
+    # A reloaded page may not listen on the fast lane yet: the rest of the answer follows the
+    # snapshot on the slow lane, in order.
+    assert not wire.fast
+    assert script_of(await wire.update(StreamUpdate("", None, "more"))) == 'chatui.more("more")'
+    assert len(sent) == 4
+
+
+async def test_stream_wire_cost_per_update_does_not_grow_with_the_answer():
+    sent: list[object] = []
+
+    async def send(message: object) -> None:
+        sent.append(message)
+
+    markdown, slow, fast = IncrementalMarkdown(debounce_s=0), StreamWire("a1"), StreamWire("a1", send)
+    sizes, fast_sizes = [], []
     for i in range(3000):
         markdown.feed(f"word{i % 10} " + ("\n\n" if i % 25 == 24 else ""))
-        sizes.append(len(script_of(wire.script(markdown.update()))))
+        update = markdown.update()
+        sizes.append(len(script_of(await slow.update(update))))
+        await fast.update(update)
+        fast_sizes.append(len(json.dumps(sent[-1])))
     early, late = max(sizes[100:400]), max(sizes[2600:2900])
     assert late <= early * 1.2, (early, late)
+    assert max(fast_sizes[2600:2900]) <= max(fast_sizes[100:400]) * 1.2

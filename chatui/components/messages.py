@@ -2,7 +2,8 @@
 
 Finished answers show HTML rendered on the server by `chatui.rendering` (raw HTML from the model is
 escaped there, links are checked): `rx.html` only ever receives that. The answer in flight is an
-empty frame that assets/chatui.js fills as updates arrive.
+empty frame that assets/chatui.js fills as updates arrive; its phase, sources and counters read
+`LiveAnswer` only, so that their updates never re-render the finished turns.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import reflex as rx
 
 from chatui.components.sources import sources_row
 from chatui.components.turn_actions import answer_actions, edit_form, question_actions
+from chatui.live_answer import LiveAnswer
 from chatui.state import ChatState, Turn
 
 
@@ -72,17 +74,17 @@ def turn_view(turn: Turn) -> rx.Component:
 
 def phase_line() -> rx.Component:
     return rx.el.div(
-        rx.cond(~ChatState.has_tokens, rx.spinner(size="1")),
-        rx.el.span(ChatState.status),
+        rx.cond(~LiveAnswer.has_tokens, rx.spinner(size="1")),
+        rx.el.span(LiveAnswer.status),
         class_name="phase",
     )
 
 
 def answer_in_flight() -> rx.Component:
     return rx.el.div(
-        rx.el.div(ChatState.answer_label, class_name="answer-label"),
-        rx.cond(~ChatState.has_tokens, phase_line()),
-        sources_row(ChatState.answer_sources),
+        rx.el.div(LiveAnswer.label, class_name="answer-label"),
+        rx.cond(~LiveAnswer.has_tokens, phase_line()),
+        sources_row(LiveAnswer.sources),
         rx.el.div(
             rx.el.div(class_name="md-frozen"),
             rx.el.div(class_name="md-tail"),
@@ -90,12 +92,12 @@ def answer_in_flight() -> rx.Component:
             class_name="chatui-md streaming",
         ),
         rx.cond(
-            ChatState.answer_error != "",
-            rx.callout(ChatState.answer_error, icon="triangle_alert", color_scheme="red", data_testid="error"),
+            LiveAnswer.error != "",
+            rx.callout(LiveAnswer.error, icon="triangle_alert", color_scheme="red", data_testid="error"),
         ),
         rx.cond(
-            ChatState.has_tokens,
-            counters(ChatState.live_tokens, ChatState.live_tokens_per_s, ChatState.live_ttft),
+            LiveAnswer.has_tokens,
+            counters(LiveAnswer.tokens, LiveAnswer.tokens_per_s, LiveAnswer.ttft),
         ),
         class_name="message assistant",
         data_testid="message",
@@ -130,4 +132,4 @@ def message_list() -> rx.Component:
 
 def status_region() -> rx.Component:
     """The phase, announced to screen readers (visually it is shown in the answer itself)."""
-    return rx.el.div(ChatState.status, role="status", aria_live="polite", class_name="sr-only", data_testid="status")
+    return rx.el.div(LiveAnswer.status, role="status", aria_live="polite", class_name="sr-only", data_testid="status")

@@ -25,7 +25,6 @@ def jump_to_latest() -> rx.Component:
 
 def chat_page() -> rx.Component:
     return rx.el.div(
-        rx.script(src="/chatui.js"),
         sidebar(),
         rx.el.main(
             header(),

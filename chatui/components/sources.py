@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from chatui.state import Source
+from chatui.turns import Source
 
 
 def source_chip(source: Source) -> rx.Component:

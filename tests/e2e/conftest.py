@@ -158,8 +158,10 @@ class Page:
     """A browser tab on the app, recording what the server sends over the websocket and what the
     page logs, so tests can check wire cost, secrets and console errors."""
 
-    def __init__(self, browser, app_url: str, viewport: dict[str, int]):
+    def __init__(self, browser, app_url: str, viewport: dict[str, int], init_script: str = ""):
         self.context = browser.new_context(viewport=viewport)
+        if init_script:
+            self.context.add_init_script(init_script)
         self.tab = self.context.new_page()
         self.frames: list[str | bytes] = []
         self.console_errors: list[str] = []

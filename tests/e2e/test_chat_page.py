@@ -322,6 +322,46 @@ def test_chat_page_wire_cost_per_answer_stays_flat(browser, app_url: str, upstre
     assert long < 4 * short
 
 
+def stream_frames(frames: list[str | bytes]) -> tuple[list[str], list[str]]:
+    """The answer's text messages received: bare socket messages, and scripts through Reflex."""
+    texts = [f for f in frames if isinstance(f, str)]
+    bare = [f for f in texts if f.startswith('42/_event,["chatui",')]
+    scripts = [f for f in texts if "chatui.more(" in f or "chatui.stream(" in f]
+    return bare, scripts
+
+
+def test_chat_page_streams_text_as_bare_socket_messages(chat: Page, upstream: FakeUpstream):
+    """Once the page has attached to its websocket, the answer's text comes as `chatui` socket
+    messages of a few bytes each, not as scripts through Reflex's event queue (~140 bytes each)."""
+    chat.tab.wait_for_function("document.documentElement.dataset.chatuiLane === 'socket'")
+    words = [f"w{i} " for i in range(200)]
+    upstream.script(Script(tokens=words, delay_s=0.005))
+    ask(chat.tab, "Stream it")
+    last_answer(chat.tab, "done").wait_for(timeout=15_000)
+    assert " ".join(w.strip() for w in words) in last_answer(chat.tab, "done").inner_text()
+    bare, scripts = stream_frames(chat.frames)
+    assert not scripts and len(bare) >= 20, (len(bare), len(scripts))
+    more = [f for f in bare if f.startswith('42/_event,["chatui","')]  # plain "more text" messages
+    assert more and max(len(f) - len('42/_event,["chatui",""]') for f in more) < 60
+
+
+def test_chat_page_without_the_socket_lane_streams_through_reflex_events(browser, app_url: str, upstream: FakeUpstream):
+    """A page that cannot attach (an old chatui.js, another Reflex) still gets every word."""
+    tab = Page(browser, app_url, {"width": 1000, "height": 800}, init_script=(
+        "document.addEventListener('DOMContentLoaded', () => { window.chatui.attach = () => false; });"
+    ))
+    try:
+        words = [f"v{i} " for i in range(100)]
+        upstream.script(Script(tokens=words, delay_s=0.005))
+        ask(tab.tab, "Stream it the slow way")
+        last_answer(tab.tab, "done").wait_for(timeout=15_000)
+        assert " ".join(w.strip() for w in words) in last_answer(tab.tab, "done").inner_text()
+        bare, scripts = stream_frames(tab.frames)
+        assert scripts and not bare
+    finally:
+        tab.context.close()
+
+
 def test_chat_page_never_sends_a_secret_to_the_browser(chat: Page, upstream: FakeUpstream):
     upstream.script(Script(tokens=["Safe."]))
     ask(chat.tab, "Anything")

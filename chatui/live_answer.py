@@ -1,0 +1,77 @@
+"""The answer in flight as the page shows it: phase, label, sources, error and live counters.
+
+A Reflex state of its own, apart from `ChatState`, because the browser re-renders every component
+that reads a state whenever any of that state's vars changes. The conversation (`ChatState.turns`)
+is the page's largest part; if these fields lived beside it, every phase change, source list and
+counter refresh would re-render the whole conversation, and the next token would wait for that
+(measured: up to 35 ms on a page with ten answers). Here they re-render only the answer in flight.
+
+What must stay true: these are display fields, folded from pipeline events by `_apply` and
+`_count` (private, so that no browser can call them as events); nothing here decides anything.
+`ChatState` changes them inside its `async with self` blocks (`await self.get_state(LiveAnswer)`).
+The answer's text is not here (see `chatui.stream_wire`).
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from chatui.events import Event
+from chatui.timing import AnswerClock
+from chatui.turns import Source, ms_text, source_for
+
+OUTCOME_STATUS = {
+    "done": "Answer complete.",
+    "stopped": "Stopped.",
+    "error": "The answer failed.",
+    "interrupted": "Interrupted.",
+}
+
+
+class LiveAnswer(rx.State):
+    phase: str = ""  # retrieval | generating | "" (no answer in flight)
+    status: str = ""  # what the aria-live region announces
+    label: str = ""  # provider · model
+    sources: list[Source] = []
+    error: str = ""
+    has_tokens: bool = False
+    tokens: str = "0"
+    tokens_per_s: str = "–"
+    ttft: str = "–"
+
+    def _begin(self) -> None:
+        self.phase, self.status = "retrieval", "Searching docs…"
+        self.label = self.error = ""
+        self.sources = []
+        self.has_tokens = False
+        self.tokens, self.tokens_per_s, self.ttft = "0", "–", "–"
+
+    def _apply(self, event: Event, anchor_prefix: str) -> None:
+        """Fold one non-token pipeline event into what the page shows."""
+        match event.kind:
+            case "status" if event.phase == "retrieval":
+                self.phase, self.status = "retrieval", event.detail
+            case "status":
+                self.phase, self.label = "generating", event.detail
+                found = len(self.sources)
+                took = f" in {event.retrieval_ms:.0f} ms" if event.retrieval_ms is not None else ""
+                self.status = f"Found {found} source{'s' * (found != 1)}{took}. Generating…"
+            case "citation":
+                self.sources.append(
+                    source_for(anchor_prefix, event.marker, event.source, event.title, event.snippet)
+                )
+            case "error":
+                self.error = event.message
+
+    def _count(self, clock: AnswerClock) -> None:
+        stats = clock.stats()
+        if not self.has_tokens:
+            self.has_tokens, self.status = True, "Answering…"
+        self.tokens = str(stats.output_tokens)
+        self.tokens_per_s = f"{stats.tokens_per_s:.0f}" if stats.output_tokens > 1 else "–"
+        self.ttft = ms_text(stats.ttft_ms)
+
+    def _end(self, outcome: str) -> None:
+        """The answer is now a turn of the conversation: only the announcement stays."""
+        self.phase, self.status = "", OUTCOME_STATUS[outcome]
+        self.sources = []
