@@ -6,6 +6,7 @@
 //   The HTML was rendered by chatui.rendering on the server (markdown-it, raw HTML escaped).
 //   Updates come as "chatui" messages on the page's websocket once chatui.attach() was given it
 //   (see chatui/stream_wire.py), or else as scripts through Reflex's event queue.
+// - chatui.count(): the live counters of the answer in flight, a few times a second.
 // - Scroll pinning: the message list follows new content only while the reader is at the bottom.
 //   Scrolling up unpins (and shows "jump to latest"); reaching the bottom or jumping re-pins.
 //   Nothing ever scrolls an unpinned reader.
@@ -67,8 +68,10 @@
 
   // A new answer: pin, keep typing in the composer, and route stream() calls to this answer.
   let current = null;
+  let lastTail = ""; // the tail's last HTML, which a re-rendered tail may partly keep
   chatui.begin = (answerId) => {
     current = answerId;
+    lastTail = "";
     setPinned(true);
     follow();
     document.getElementById("composer")?.focus();
@@ -96,8 +99,9 @@
     if (frozenHtml) frozen.insertAdjacentHTML("beforeend", frozenHtml);
     let pending = root.querySelector(".md-pending");
     let cursor = root.querySelector(".cursor");
+    if (Array.isArray(tailHtml)) tailHtml = lastTail.slice(0, tailHtml[0]) + tailHtml[1]; // [kept, rest]
     if (tailHtml !== null) {
-      tail.innerHTML = tailHtml;
+      tail.innerHTML = lastTail = tailHtml;
       pending = null;
     }
     if (!pending) {
@@ -129,13 +133,23 @@
   // The most frequent update: a few more words of raw text after the tail.
   chatui.more = (pendingText) => enqueue(["", null, pendingText, true]);
 
+  // The live counters of the current answer (tokens, tokens/s, time to first token).
+  chatui.count = (...values) => {
+    const message = document.getElementById(`answer-${current}`)?.closest(".message");
+    ["token-count", "tokens-per-sec", "ttft"].forEach((testid, i) => {
+      const span = message?.querySelector(`.counters [data-testid="${testid}"]`);
+      if (span) span.textContent = values[i];
+    });
+  };
+
   // The fast lane: the same updates as socket messages, with no script to evaluate. A string is
   // more text, an array a stream() update, {begin} a new answer. True once listening.
   let socket = null;
   const onMessage = (message) => {
     if (typeof message === "string") chatui.more(message);
     else if (Array.isArray(message)) chatui.stream(...message);
-    else if (message && message.begin) chatui.begin(message.begin);
+    else if (message?.count) chatui.count(...message.count);
+    else if (message?.begin) chatui.begin(message.begin);
   };
   chatui.attach = (pageSocket) => {
     if (!pageSocket || typeof pageSocket.on !== "function") return false;

@@ -1,13 +1,15 @@
-"""The answer in flight as the page shows it: phase, label, sources, error and live counters.
+"""The answer in flight as the page shows it: phase, label, sources, error, whether tokens came.
 
 A Reflex state of its own, apart from `ChatState`, because the browser re-renders every component
 that reads a state whenever any of that state's vars changes. The conversation (`ChatState.turns`)
 is the page's largest part; if these fields lived beside it, every phase change, source list and
 counter refresh would re-render the whole conversation, and the next token would wait for that
 (measured: up to 35 ms on a page with ten answers). Here they re-render only the answer in flight.
+The live counters change a few times a second, so they are not state at all: they travel with the
+answer's text (`chatui.stream_wire`).
 
-What must stay true: these are display fields, folded from pipeline events by `_apply` and
-`_count` (private, so that no browser can call them as events); nothing here decides anything.
+What must stay true: these are display fields, folded from pipeline events by `_apply` (private,
+so that no browser can call it as an event); nothing here decides anything.
 `ChatState` changes them inside its `async with self` blocks (`await self.get_state(LiveAnswer)`).
 The answer's text is not here (see `chatui.stream_wire`).
 """
@@ -17,8 +19,7 @@ from __future__ import annotations
 import reflex as rx
 
 from chatui.events import Event
-from chatui.timing import AnswerClock
-from chatui.turns import Source, ms_text, source_for
+from chatui.turns import Source, source_for
 
 OUTCOME_STATUS = {
     "done": "Answer complete.",
@@ -35,16 +36,12 @@ class LiveAnswer(rx.State):
     sources: list[Source] = []
     error: str = ""
     has_tokens: bool = False
-    tokens: str = "0"
-    tokens_per_s: str = "–"
-    ttft: str = "–"
 
     def _begin(self) -> None:
         self.phase, self.status = "retrieval", "Searching docs…"
         self.label = self.error = ""
         self.sources = []
         self.has_tokens = False
-        self.tokens, self.tokens_per_s, self.ttft = "0", "–", "–"
 
     def _apply(self, event: Event, anchor_prefix: str) -> None:
         """Fold one non-token pipeline event into what the page shows."""
@@ -63,13 +60,8 @@ class LiveAnswer(rx.State):
             case "error":
                 self.error = event.message
 
-    def _count(self, clock: AnswerClock) -> None:
-        stats = clock.stats()
-        if not self.has_tokens:
-            self.has_tokens, self.status = True, "Answering…"
-        self.tokens = str(stats.output_tokens)
-        self.tokens_per_s = f"{stats.tokens_per_s:.0f}" if stats.output_tokens > 1 else "–"
-        self.ttft = ms_text(stats.ttft_ms)
+    def _first_token(self) -> None:
+        self.has_tokens, self.status = True, "Answering…"
 
     def _end(self, outcome: str) -> None:
         """The answer is now a turn of the conversation: only the announcement stays."""

@@ -4,10 +4,10 @@
 streams. They fold pipeline events into frames of at most one update per ~16 ms.
 What must stay true:
 
-- Flat wire cost: the answer in flight is not a state var. Its text reaches the browser as
-  messages carrying only what changed (`chatui.stream_wire`), on the page's websocket. Its phase,
-  sources and counters are `LiveAnswer`, a state of their own, refreshed at most every
-  `COUNTERS_S`; the conversation (`turns`) changes when an answer starts and when it ends.
+- Flat wire cost: the answer in flight is not a state var. Its text and live counters reach the
+  browser as messages carrying only what changed (`chatui.stream_wire`), on the page's websocket;
+  the counters at most every `COUNTERS_S`. Its phase and sources are `LiveAnswer`, a state of their
+  own; the conversation (`turns`) changes when an answer starts and when it ends.
 - Stop cancels the streaming task; cancellation reaches the provider, which closes the upstream
   response at once. Closing the tab does the same within a few seconds (a watchdog).
 - Nothing the user typed is lost: the composer is cleared only once a question is accepted, and a
@@ -204,20 +204,23 @@ class ChatState(ConversationsMixin, rx.State):
                     clock.token()
                     markdown.feed(text)  # type: ignore[union-attr]
                 # The text goes first, so the browser shows it before re-rendering anything; then
-                # LiveAnswer (phase, sources, counters: those at most every COUNTERS_S, the first
-                # token's at once), then the save.
+                # the counters (at most every COUNTERS_S, the first token's at once), LiveAnswer
+                # (phase, sources), then the save.
                 if markdown is not None and texts:
                     if (script := await wire.update(markdown.update())) is not None:
                         yield script
-                now = time.monotonic()
-                if others or (texts and now >= counters_due):
-                    counters_due = now + COUNTERS_S
+                    if (now := time.monotonic()) >= counters_due:
+                        counters_due = now + COUNTERS_S
+                        if (script := await wire.count(*_counters(clock))) is not None:
+                            yield script
+                first_token = bool(texts) and clock.tokens == len(texts)
+                if others or first_token:
                     async with self:
                         live = await self.get_state(LiveAnswer)
                         for event in others:
                             live._apply(event, anchors)
-                        if texts:
-                            live._count(clock)
+                        if first_token:
+                            live._first_token()
                 if markdown is not None and texts:
                     await record.progress(markdown.text)
                 if token in _resync_wanted:  # the page was reloaded: send it all it missed
@@ -312,6 +315,13 @@ def _finished_turn(
         usage=usage_text(usage.input_tokens, usage.output_tokens, usage.estimated) if usage else "",
         duration=f"{stats.duration_ms / 1000:.1f} s",
     )
+
+
+def _counters(clock: AnswerClock) -> tuple[str, str, str]:
+    """Tokens, tokens per second and time to first token, as the page shows them."""
+    stats = clock.stats()
+    per_s = f"{stats.tokens_per_s:.0f}" if stats.output_tokens > 1 else "–"
+    return str(stats.output_tokens), per_s, ms_text(stats.ttft_ms)
 
 
 def _socket_sender(client_token: str):

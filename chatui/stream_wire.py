@@ -2,7 +2,10 @@
 
 The answer's text is never a state var (Reflex would resend all of it on every update). Instead the
 streaming handler turns each renderer update into a message for assets/chatui.js: a few more words
-of raw text (most updates), or newly finished blocks (HTML, sent once) with the re-rendered tail.
+of raw text (most updates), or newly finished blocks (HTML, sent once) with the re-rendered tail;
+and, a few times a second, the live counters.
+A re-rendered tail mostly repeats the last one, so it goes as "keep the first N characters of the
+last tail (UTF-16 code units, as JavaScript counts), then this".
 
 Two lanes carry the same messages:
 - The fast lane: a socket.io event `chatui` on the page's own Reflex websocket, about 25 bytes of
@@ -27,6 +30,7 @@ import reflex as rx
 from chatui.rendering import StreamUpdate
 
 SOCKET_EVENT = "chatui"
+MIN_KEPT_TAIL = 24  # shorter common starts are not worth the [n, rest] form
 # Run by Reflex's `_call_script` in a scope where `socket` is the page's websocket. Its result
 # (true once chatui.js listens on it) comes back to the server as the script's callback argument.
 ATTACH_SCRIPT = "window.chatui ? window.chatui.attach(socket) : false"
@@ -55,15 +59,22 @@ class StreamWire:
         """Deliver one renderer update; on the slow lane, the event to yield (else None)."""
         if update.frozen_html:
             self._frozen.append(update.frozen_html)
+        tail: str | list[object] | None = update.tail_html
         if update.tail_html is not None:
+            tail = _tail_change(self._tail, update.tail_html)
             self._tail = update.tail_html
         pending = update.pending_text
         if update.tail_html is None and not update.frozen_html and pending.startswith(self._pending):
             new_text, self._pending = pending[len(self._pending) :], pending
             return await self._deliver(new_text, f"chatui.more({_js(new_text)})")  # most updates
         self._pending = pending
-        message = [update.frozen_html, update.tail_html, pending]
+        message = [update.frozen_html, tail, pending]
         return await self._deliver(message, f"chatui.stream(...{_js(message)})")
+
+    async def count(self, tokens: str, tokens_per_s: str, ttft: str) -> rx.event.EventSpec | None:
+        """The live counters, as the page shows them (they are not state vars either)."""
+        counters = [tokens, tokens_per_s, ttft]
+        return await self._deliver({"count": counters}, f"chatui.count(...{_js(counters)})")
 
     def resync(self) -> rx.event.EventSpec:
         """Everything so far, for a page that was reloaded; the rest of the answer follows it on
@@ -77,6 +88,19 @@ class StreamWire:
             return rx.call_script(script)
         await self._send(message)
         return None
+
+
+def _tail_change(old: str, new: str) -> str | list[object]:
+    """The new tail, or [kept, rest]: the length of its common start with the old one in UTF-16
+    code units (what JavaScript's slice counts), and what follows."""
+    kept = 0
+    for a, b in zip(old, new):
+        if a != b:
+            break
+        kept += 1
+    if kept < MIN_KEPT_TAIL:
+        return new
+    return [len(new[:kept].encode("utf-16-le")) // 2, new[kept:]]
 
 
 def _js(value: object) -> str:

@@ -11,7 +11,7 @@ from chatui.answer_record import AnswerRecord
 from chatui.events import CitationEvent, ErrorEvent, StatusEvent, UsageEvent
 from chatui.live_answer import LiveAnswer
 from chatui.rendering import IncrementalMarkdown, StreamUpdate, render_markdown
-from chatui.state import ChatState, Turn, _finished_turn
+from chatui.state import ChatState, Turn, _counters, _finished_turn
 from chatui.stream_wire import StreamWire
 from chatui.timing import AnswerClock
 
@@ -46,15 +46,21 @@ def test_live_answer_folds_the_retrieval_phase_and_citations(live: LiveAnswer):
     assert live.sources[0].anchor == "src-a1-1"
 
 
-def test_live_answer_counts_tokens_then_ends_with_an_announcement(live: LiveAnswer):
-    clock = AnswerClock()
-    for _ in range(3):
-        clock.token()
-    live._count(clock)
-    assert live.has_tokens and live.tokens == "3" and live.ttft.endswith("ms")
-    assert live.status == "Answering…"
+def test_live_answer_says_when_tokens_come_then_ends_with_an_announcement(live: LiveAnswer):
+    live._first_token()
+    assert live.has_tokens and live.status == "Answering…"
     live._end("stopped")
     assert live.status == "Stopped." and live.phase == "" and live.sources == []
+
+
+def test_live_counters_are_formatted_for_the_page():
+    clock = AnswerClock()
+    clock.token()
+    tokens, per_s, ttft = _counters(clock)
+    assert (tokens, per_s) == ("1", "–") and ttft.endswith(" ms")
+    for _ in range(2):
+        clock.token()
+    assert _counters(clock)[0] == "3"
 
 
 def test_answer_record_keeps_what_the_stored_answer_needs_from_events():
@@ -136,7 +142,10 @@ async def test_stream_wire_fast_lane_sends_the_same_messages_bare_until_a_resync
     assert await wire.update(StreamUpdate("", "<p>Hel</p>\n", "")) is None
     assert await wire.update(StreamUpdate("", None, "lo ")) is None
     assert await wire.update(StreamUpdate("<p>Hello</p>\n", "", "")) is None
-    assert sent == [{"begin": "a1"}, ["", "<p>Hel</p>\n", ""], "lo ", ["<p>Hello</p>\n", "", ""]]
+    assert await wire.count("3", "50", "12 ms") is None
+    assert sent == [
+        {"begin": "a1"}, ["", "<p>Hel</p>\n", ""], "lo ", ["<p>Hello</p>\n", "", ""], {"count": ["3", "50", "12 ms"]},
+    ]
     snapshot = script_of(wire.resync())
     assert json.loads(snapshot.removeprefix("chatui.resync(...").removesuffix(")")) == [
         "a1", "<p>Hello</p>\n", "", "",
@@ -145,7 +154,8 @@ async def test_stream_wire_fast_lane_sends_the_same_messages_bare_until_a_resync
     # snapshot on the slow lane, in order.
     assert not wire.fast
     assert script_of(await wire.update(StreamUpdate("", None, "more"))) == 'chatui.more("more")'
-    assert len(sent) == 4
+    assert script_of(await wire.count("4", "50", "12 ms")) == 'chatui.count(...["4","50","12 ms"])'
+    assert len(sent) == 5
 
 
 async def test_stream_wire_cost_per_update_does_not_grow_with_the_answer():
@@ -165,3 +175,33 @@ async def test_stream_wire_cost_per_update_does_not_grow_with_the_answer():
     early, late = max(sizes[100:400]), max(sizes[2600:2900])
     assert late <= early * 1.2, (early, late)
     assert max(fast_sizes[2600:2900]) <= max(fast_sizes[100:400]) * 1.2
+
+
+def _apply_tail_like_chatui_js(last: str, tail: object) -> str:
+    """What assets/chatui.js does with a tail: [kept, rest] keeps UTF-16 code units of the last."""
+    if not isinstance(tail, list):
+        return tail  # type: ignore[return-value]
+    units = last.encode("utf-16-le")[: 2 * tail[0]]
+    return units.decode("utf-16-le") + tail[1]
+
+
+async def test_stream_wire_sends_a_re_rendered_tail_as_what_changed_after_what_it_keeps():
+    sent: list[object] = []
+
+    async def send(message: object) -> None:
+        sent.append(message)
+
+    markdown, wire = IncrementalMarkdown(debounce_s=0), StreamWire("a1", send)
+    text = "A long paragraph 🚀 with **bold** words, ünïcode and `code` that keeps on growing " * 8
+    shown, sizes = "", []  # the page's tail; (bytes sent, bytes of the tail) per re-render
+    for word in text.split(" "):
+        markdown.feed(word + " ")
+        update = markdown.update()
+        await wire.update(update)
+        message = sent[-1]
+        if isinstance(message, list) and message[1] is not None:
+            shown = _apply_tail_like_chatui_js(shown, message[1])
+            assert shown == update.tail_html, "the page rebuilds exactly the rendered tail"
+            sizes.append((len(json.dumps(message[1], ensure_ascii=False)), len(shown)))
+    late = sizes[len(sizes) // 2 :]
+    assert late and all(sent_bytes < tail_bytes / 3 for sent_bytes, tail_bytes in late), late

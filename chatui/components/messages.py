@@ -2,8 +2,8 @@
 
 Finished answers show HTML rendered on the server by `chatui.rendering` (raw HTML from the model is
 escaped there, links are checked): `rx.html` only ever receives that. The answer in flight is an
-empty frame that assets/chatui.js fills as updates arrive; its phase, sources and counters read
-`LiveAnswer` only, so that their updates never re-render the finished turns.
+empty frame that assets/chatui.js fills as updates arrive (its counters too); its phase and sources
+read `LiveAnswer` only, so that their updates never re-render the finished turns.
 """
 
 from __future__ import annotations
@@ -95,10 +95,8 @@ def answer_in_flight() -> rx.Component:
             LiveAnswer.error != "",
             rx.callout(LiveAnswer.error, icon="triangle_alert", color_scheme="red", data_testid="error"),
         ),
-        rx.cond(
-            LiveAnswer.has_tokens,
-            counters(LiveAnswer.tokens, LiveAnswer.tokens_per_s, LiveAnswer.ttft),
-        ),
+        # Filled by chatui.count() as the answer streams (the counters are not state vars).
+        rx.el.div(counters("0", "–", "–"), hidden=~LiveAnswer.has_tokens, class_name="live-counters"),
         class_name="message assistant",
         data_testid="message",
         data_role="assistant",
