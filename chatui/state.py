@@ -138,6 +138,7 @@ class ChatState(ConversationsMixin, rx.State):
     @rx.event
     def fast_lane_ready(self, attached: Any):
         if attached is True:
+            _forget_closed_tabs()
             _fast_lane.add(self.router.session.client_token)
 
     @rx.event
@@ -324,6 +325,15 @@ def _counters(clock: AnswerClock) -> tuple[str, str, str]:
     return str(stats.output_tokens), per_s, ms_text(stats.ttft_ms)
 
 
+def _forget_closed_tabs() -> None:
+    """Drop fast-lane marks of tabs that are no longer connected (Reflex does not say when one
+    closes; a page load is a good moment to look)."""
+    from chatui.chatui import app  # the app module imports this one
+
+    if app.event_namespace is not None:
+        _fast_lane.intersection_update(app.event_namespace.token_to_sid)
+
+
 def _socket_sender(client_token: str):
     """Sends fast-lane stream messages to the tab's current websocket (it may reconnect)."""
     from chatui.chatui import app  # the app module imports this one
@@ -333,6 +343,9 @@ def _socket_sender(client_token: str):
         sid = namespace.token_to_sid.get(client_token) if namespace is not None else None
         if sid is not None:
             await namespace.emit(SOCKET_EVENT, message, to=sid)
+            # The emit only queues the message; the websocket's writer is another task, and this
+            # one may not wait on anything for a while when tokens pour in: give the writer a turn.
+            await asyncio.sleep(0)
 
     return send
 
