@@ -14,8 +14,9 @@ What must stay true:
   starts on one, or the block is closed (``_is_closed``). A partial line can still change the
   lines before it: ```` ```a`b ```` is no fence, ``- - - x`` no rule, ``|-x|`` no delimiter row.
 - Work per ``update()`` follows the unfrozen text, not the answer: blocks are looked for only when
-  a line completes, the tail render is debounced and reuses the HTML of unchanged inline content
-  and of code lines already lexed. A tail render is skipped when it would show nothing the pending
+  a line completes (inside an open code fence, only when a line could close it), the tail render
+  is debounced and reuses the HTML of unchanged inline content and of code already lexed, and the
+  pending text is worked out for the new text only. A tail render is skipped when it would show nothing the pending
   text does not (plain words after a paragraph's text; the lines of an open code block, which are
   re-highlighted every ``CODE_DEBOUNCE_S``): the pending text is then exactly what the browser
   would see rendered, blanks included. Those caches and the fix-ups for unfinished syntax (``**``, a
@@ -55,13 +56,14 @@ _AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^<>\s]*>")
 _HALF_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*$")
 _HALF_OPENER = re.compile(r"(?:(?<=\s)|^)[*_~]+$")
 _PENDING_MARKUP = re.compile(r"(?m)^[ \t]{0,3}#+[ \t]?|[*`~]")
+_HEADING_SO_FAR = re.compile(r"[ \t]{0,3}#*")  # the start of a line that may yet be a heading marker
 # Text that renders as itself at the end of a paragraph or heading: no character that could start
 # markup, an entity, an escape or a table cell, and a line break only where a letter (or nothing
 # yet) follows it, so the new line continues the paragraph instead of starting a block.
 _PLAIN_RUN = r"[^\\`*_~\[\]()<>&!|#\r\n]*"
 _PLAIN_APPEND = re.compile(rf"{_PLAIN_RUN}(?:(?:\r\n?|\n) {{0,3}}(?=[^\W\d_]|\Z){_PLAIN_RUN})*")
 _FORMATTER = HtmlFormatter(nowrap=True)
-CODE_DEBOUNCE_S = 0.5  # an open code block's new lines are shown at once, highlighted this often
+CODE_DEBOUNCE_S = 1.0  # an open code block's new lines are shown at once, highlighted this often
 
 
 def _allowed_href(url: str) -> bool:
@@ -134,14 +136,22 @@ def _highlighted(code: str, lang: str, cache: dict[Any, str] | None) -> str:
     if cache is None:
         return highlight(code, lexer, _FORMATTER)
     # Tail render: lex pieces that each get lexed once, so a growing block costs O(its length): a
-    # prefix of complete lines (re-lexed when the block has doubled), then each later line alone.
+    # prefix of complete lines (re-lexed when the block has doubled), then the lines each later
+    # render added, one piece per render (a highlight() call costs about as much as a short line).
     # The partial last line stays plain. The final render lexes the whole block in one go.
     done = code[: code.rfind("\n") + 1]
     base = cache.get(("base", lang), "")
+    ends: list[int] = cache.get(("ends", lang), [])  # type: ignore[assignment]  # where pieces end
     if not done.startswith(base) or len(done) > 2 * len(base):
-        base = cache[("base", lang)] = done
-    parts = []
-    for piece in [base, *done[len(base) :].splitlines(keepends=True)]:
+        base = cache[("base", lang)] = done  # type: ignore[assignment]
+        ends = []
+    ends = [end for end in ends if end <= len(done)]
+    if len(done) > (ends[-1] if ends else len(base)):
+        ends.append(len(done))
+    cache[("ends", lang)] = ends  # type: ignore[assignment]
+    parts, start = [], 0
+    for end in [len(base), *ends]:
+        piece, start = done[start:end], end
         if (lang, piece) not in cache:
             cache[(lang, piece)] = highlight(piece, lexer, _FORMATTER) if piece else ""
         parts.append(cache[(lang, piece)])
@@ -225,6 +235,18 @@ def _is_closed(block: Token, src: str, line_starts: list[int]) -> bool:
         return last is not None and last[1][0] == block.markup[0] and len(last[1]) >= len(block.markup)
     if block.type in ("paragraph_open", "blockquote_open", "table_open") and end < len(line_starts) - 1:
         return not src[line_starts[end] : line_starts[end + 1]].strip(" \t\r\n")
+    return False
+
+
+def _closes_fence(text: str, start: int, end: int, marker: str) -> bool:
+    """Whether a complete line of text[start:end] could close a fence opened with `marker`."""
+    line = start
+    while line < end:
+        close = _CLOSING_FENCE.match(text, line, end)
+        if close is not None and close[1][0] == marker[0] and len(close[1]) >= len(marker):
+            return True
+        found = _LINE_END.search(text, line, end)
+        line = found.end() if found is not None else end
     return False
 
 
@@ -346,6 +368,8 @@ class IncrementalMarkdown:
         self._rendered = 0  # len(_buf) when the tail was last rendered
         self._shown = 0  # where the text that tail render shows ends (pending text starts here)
         self._appends: str | None = None  # how that tail shows plain appended text (_fix_tail)
+        self._pending_at, self._pending_known = 0, ""  # the pending text known so far (_pending_text)
+        self._open_fence = ""  # the marker of the fence that is all the unfrozen text, if it is
         self._last_render: float | None = None
         self._finished = False
         # Tail caches, so that re-rendering a growing tail costs about what is new in it:
@@ -387,13 +411,11 @@ class IncrementalMarkdown:
             self._last_render, self._rendered = now, len(self._buf)
             # A paragraph's render drops its trailing blanks: the pending text starts with them.
             self._shown = len(self._buf) if self._appends == "code" else len(self._buf.rstrip())
+            self._pending_at, self._pending_known = self._shown, ""
             return StreamUpdate(frozen, tail, "")
-        start = self._shown
         if self._appends == "code":
-            return StreamUpdate(frozen, None, self._buf[start:])  # code is shown verbatim
-        at_line_start = start == 0 or self._buf[start - 1] in "\r\n"
-        pending = _PENDING_MARKUP.sub("", ("" if at_line_start else "x") + self._buf[start:])
-        return StreamUpdate(frozen, None, pending if at_line_start else pending[1:])
+            return StreamUpdate(frozen, None, self._buf[self._shown :])  # code is shown verbatim
+        return StreamUpdate(frozen, None, self._pending_text())
 
     def finish(self) -> StreamUpdate:
         """Render every remaining block as final, as-is. Safe to call twice (the second is empty)."""
@@ -405,6 +427,32 @@ class IncrementalMarkdown:
         self._buf, self._complete, self._scanned, self._rendered, self._shown = "", 0, 0, 0, 0
         return StreamUpdate(html, "", "")
 
+    def _pending_text(self) -> str:
+        """The text after the last tail render without Markdown punctuation (`_PENDING_MARKUP`),
+        worked out for the new text only: the part before `_pending_at` is known, because no
+        match of the pattern can reach across that point whatever text comes next."""
+        at, end = self._pending_at, len(self._buf)
+        line = self._buf.rfind("\n", at, end) + 1 or at  # where the last line starts, in the new text
+        open_heading = self._line_start(line) and _HEADING_SO_FAR.fullmatch(self._buf, line) is not None
+        settled = line if open_heading else end  # a heading marker ("##") may still grow past here
+        self._pending_known += self._markup_free(at, settled)
+        self._pending_at = settled
+        return self._pending_known + self._markup_free(settled, end)
+
+    def _line_start(self, at: int) -> bool:
+        """Whether `_PENDING_MARKUP`'s ``^`` matches at `at` in the pending text (which starts at
+        `_shown`: there, after any line break; further on, only after a \\n, as `re` has it)."""
+        if at == self._shown:
+            return at == 0 or self._buf[at - 1] in "\r\n"
+        return self._buf[at - 1] == "\n"
+
+    def _markup_free(self, start: int, end: int) -> str:
+        if start == end:
+            return ""
+        if self._line_start(start):
+            return _PENDING_MARKUP.sub("", self._buf[start:end])
+        return _PENDING_MARKUP.sub("", "x" + self._buf[start:end])[1:]  # "x": no ^ at the start
+
     def _plain_append(self, now: float) -> bool:
         """Whether everything since the last tail render would render as the plain text the
         browser already shows after it: then a re-render would send the same picture again."""
@@ -415,7 +463,9 @@ class IncrementalMarkdown:
 
     def _freeze(self) -> str:
         """Render and drop every top-level block known to be final; keep the rest as the tail."""
-        self._scanned = self._complete
+        scanned, self._scanned = self._scanned, self._complete
+        if self._open_fence and not _closes_fence(self._buf, scanned, self._complete, self._open_fence):
+            return ""  # the unfrozen text is one open fence, and no new line closes it
         src = self._buf[: self._complete]
         state = _run(StateCore(src, _MD, self._env), _UP_TO_BLOCK)
         starts = [n for n, tok in enumerate(state.tokens) if tok.level == 0 and tok.nesting >= 0]
@@ -425,6 +475,8 @@ class IncrementalMarkdown:
         elif len(starts) >= 2:
             keep, cut = starts[-1], line_starts[state.tokens[starts[-1]].map[0]]  # type: ignore[index]
         else:
+            only = state.tokens[starts[0]] if starts else None
+            self._open_fence = only.markup if only is not None and only.type == "fence" else ""
             return ""
         state.tokens = state.tokens[:keep]
         html = _MD.renderer.render(_run(state, _AFTER_BLOCK).tokens, _MD.options, self._env)
@@ -432,6 +484,8 @@ class IncrementalMarkdown:
         self._buf = self._buf[cut:]
         self._complete, self._scanned, self._rendered = self._complete - cut, self._scanned - cut, 0
         self._shown, self._appends = 0, None
+        self._pending_at, self._pending_known = 0, ""
+        self._open_fence = ""
         self._code_cache.clear()
         return html
 

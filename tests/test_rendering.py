@@ -587,3 +587,51 @@ def test_code_lines_are_shown_verbatim_at_once_and_highlighted_at_most_every_cod
     clock.now += CODE_DEBOUNCE_S
     tail = md.update().tail_html
     assert tail is not None and '<span class="n">z</span>' in tail
+
+
+def _pending_from_scratch(md: IncrementalMarkdown) -> str:
+    """The pending text as update() computed it before it was made incremental: the whole text
+    after the last tail render, without Markdown punctuation."""
+    buf, start = md._buf, md._shown
+    at_line_start = start == 0 or buf[start - 1] in "\r\n"
+    pending = re.sub(r"(?m)^[ \t]{0,3}#+[ \t]?|[*`~]", "", ("" if at_line_start else "x") + buf[start:])
+    return pending if at_line_start else pending[1:]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_incremental_pending_text_equals_working_it_out_from_scratch(seed: int) -> None:
+    """The pending text is worked out for the new text only (a heading marker such as "##" may
+    still grow, so a line that could become one is redone): it must equal the from-scratch text."""
+    rng = random.Random(seed)
+    newline = rng.choice(["\n", "\r\n"])
+    lines = FUZZ_LINES + ["plain words and more words", "## heading", "  #", "#", "  ", "text `code` *x*"]
+    text = newline.join(rng.choice(lines) for _ in range(rng.randint(3, 20)))
+    clock = FakeClock()
+    md = IncrementalMarkdown(clock=clock, debounce_s=0.5)
+    for char in text:
+        md.feed(char)
+        clock.now += rng.choice([0.01, 0.02, 0.3])
+        update = md.update()
+        if update.tail_html is None and md._appends != "code":
+            assert update.pending_text == _pending_from_scratch(md), (seed, md._buf)
+
+
+def test_incremental_an_open_code_block_is_not_parsed_again_for_every_line(monkeypatch) -> None:
+    """Inside an open fence no line but a closing one can end it: lines are not re-parsed for it,
+    and the block still freezes when the closing line arrives."""
+    import chatui.rendering as rendering
+
+    parses = []
+    real_run = rendering._run
+    monkeypatch.setattr(rendering, "_run", lambda state, rules: parses.append(state.src) or real_run(state, rules))
+    md = IncrementalMarkdown(clock=FakeClock(), debounce_s=1e9)  # no tail renders: freezes only
+    md.feed("```python\n")
+    md.update()
+    for i in range(200):
+        md.feed(f"x = {i}  # ``` is not a closing fence here\n")
+        assert md.update().frozen_html == ""
+    before = len(parses)
+    md.feed("```\n")
+    frozen = md.update().frozen_html
+    assert frozen == render_markdown(md.text)
+    assert before <= 3, before  # the fence was seen open once, then only the new lines were read
