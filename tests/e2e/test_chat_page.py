@@ -330,16 +330,22 @@ def stream_frames(frames: list[str | bytes]) -> tuple[list[str], list[str]]:
     return bare, scripts
 
 
+def stream_words(tab: Page, upstream: FakeUpstream, count: int) -> tuple[list[str], list[str]]:
+    """Ask for an answer of `count` words, check that every word is shown, and return the answer's
+    text messages as `stream_frames` sorts them."""
+    words = [f"w{i} " for i in range(count)]
+    upstream.script(Script(tokens=words, delay_s=0.005))
+    ask(tab.tab, f"Give me {count} words")
+    last_answer(tab.tab, "done").wait_for(timeout=15_000)
+    assert " ".join(w.strip() for w in words) in last_answer(tab.tab, "done").inner_text()
+    return stream_frames(tab.frames)
+
+
 def test_chat_page_streams_text_as_bare_socket_messages(chat: Page, upstream: FakeUpstream):
     """Once the page has attached to its websocket, the answer's text comes as `chatui` socket
     messages of a few bytes each, not as scripts through Reflex's event queue (~140 bytes each)."""
     chat.tab.wait_for_function("document.documentElement.dataset.chatuiLane === 'socket'")
-    words = [f"w{i} " for i in range(200)]
-    upstream.script(Script(tokens=words, delay_s=0.005))
-    ask(chat.tab, "Stream it")
-    last_answer(chat.tab, "done").wait_for(timeout=15_000)
-    assert " ".join(w.strip() for w in words) in last_answer(chat.tab, "done").inner_text()
-    bare, scripts = stream_frames(chat.frames)
+    bare, scripts = stream_words(chat, upstream, 200)
     assert not scripts and len(bare) >= 20, (len(bare), len(scripts))
     more = [f for f in bare if f.startswith('42/_event,["chatui","')]  # plain "more text" messages
     assert more and max(len(f) - len('42/_event,["chatui",""]') for f in more) < 60
@@ -351,12 +357,7 @@ def test_chat_page_without_the_socket_lane_streams_through_reflex_events(browser
         "document.addEventListener('DOMContentLoaded', () => { window.chatui.attach = () => false; });"
     ))
     try:
-        words = [f"v{i} " for i in range(100)]
-        upstream.script(Script(tokens=words, delay_s=0.005))
-        ask(tab.tab, "Stream it the slow way")
-        last_answer(tab.tab, "done").wait_for(timeout=15_000)
-        assert " ".join(w.strip() for w in words) in last_answer(tab.tab, "done").inner_text()
-        bare, scripts = stream_frames(tab.frames)
+        bare, scripts = stream_words(tab, upstream, 100)
         assert scripts and not bare
     finally:
         tab.context.close()
