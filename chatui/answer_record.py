@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+
 from chatui.conversations import Citation, ConversationStore, FinishedState, Usage
 from chatui.errors import ChatUIError
 from chatui.events import Event, Stats

@@ -16,10 +16,10 @@ What must stay true:
 - Work per ``update()`` follows the unfrozen text, not the answer: blocks are looked for only when
   a line completes (inside an open code fence, only when a line could close it), the tail render
   is debounced and reuses the HTML of unchanged inline content and of code already lexed, and the
-  pending text is worked out for the new text only. A tail render is skipped when it would show nothing the pending
-  text does not (plain words after a paragraph's text; the lines of an open code block, which are
-  re-highlighted every ``CODE_DEBOUNCE_S``): the pending text is then exactly what the browser
-  would see rendered, blanks included. Those caches and the fix-ups for unfinished syntax (``**``, a
+  pending text is worked out for the new text only. A tail render is skipped when it would show
+  nothing the pending text does not (plain words after a paragraph's text; the lines of an open
+  code block, which are re-highlighted every ``CODE_DEBOUNCE_S``): the pending text is then
+  exactly what the browser would see rendered, blanks included. Those caches and the fix-ups for unfinished syntax (``**``, a
   backtick, a half-typed link) are for the tail only; frozen HTML is always rendered from scratch.
 """
 
@@ -129,7 +129,7 @@ def _lexer(lang: str) -> Lexer | None:
         return None
 
 
-def _highlighted(code: str, lang: str, cache: dict[Any, str] | None) -> str:
+def _highlighted(code: str, lang: str, cache: dict[Any, Any] | None) -> str:
     lexer = _lexer(lang.lower()) if lang else None
     if lexer is None or not code:
         return escapeHtml(code)
@@ -141,14 +141,14 @@ def _highlighted(code: str, lang: str, cache: dict[Any, str] | None) -> str:
     # The partial last line stays plain. The final render lexes the whole block in one go.
     done = code[: code.rfind("\n") + 1]
     base = cache.get(("base", lang), "")
-    ends: list[int] = cache.get(("ends", lang), [])  # type: ignore[assignment]  # where pieces end
+    ends: list[int] = cache.get(("ends", lang), [])  # where the pieces after `base` end
     if not done.startswith(base) or len(done) > 2 * len(base):
-        base = cache[("base", lang)] = done  # type: ignore[assignment]
+        base = cache[("base", lang)] = done
         ends = []
     ends = [end for end in ends if end <= len(done)]
     if len(done) > (ends[-1] if ends else len(base)):
         ends.append(len(done))
-    cache[("ends", lang)] = ends  # type: ignore[assignment]
+    cache[("ends", lang)] = ends
     parts, start = [], 0
     for end in [len(base), *ends]:
         piece, start = done[start:end], end
@@ -373,7 +373,7 @@ class IncrementalMarkdown:
         self._last_render: float | None = None
         self._finished = False
         # Tail caches, so that re-rendering a growing tail costs about what is new in it:
-        self._code_cache: dict[Any, str] = {}  # pieces of highlighted code (see _highlighted)
+        self._code_cache: dict[Any, Any] = {}  # pieces of highlighted code (see _highlighted)
         self._tail_env = self._env | {"chatui_code_cache": self._code_cache}
         self._inline: dict[str, str] = {}  # inline Markdown -> HTML, from the previous tail render
 

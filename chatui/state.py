@@ -24,18 +24,18 @@ from typing import Any
 
 import reflex as rx
 
+from chatui.answer_record import AnswerRecord
 from chatui.chat_request import check_question
 from chatui.coalesce import frames
 from chatui.config import get_settings
+from chatui.conversations import title_from_question
+from chatui.conversations_state import ConversationsMixin
 from chatui.errors import ChatUIError
+from chatui.live_answer import LiveAnswer
+from chatui.persistence import conversation_store
 from chatui.pipeline import AnswerOptions, answer, open_knowledge_base
 from chatui.providers.base import ChatMessage
 from chatui.rendering import IncrementalMarkdown
-from chatui.answer_record import AnswerRecord
-from chatui.conversations import title_from_question
-from chatui.conversations_state import ConversationsMixin
-from chatui.live_answer import LiveAnswer
-from chatui.persistence import conversation_store
 from chatui.stream_wire import ATTACH_SCRIPT, SOCKET_EVENT, StreamWire
 from chatui.timing import AnswerClock
 from chatui.turns import Turn, ms_text, usage_text
@@ -325,21 +325,26 @@ def _counters(clock: AnswerClock) -> tuple[str, str, str]:
     return str(stats.output_tokens), per_s, ms_text(stats.ttft_ms)
 
 
+def _event_namespace() -> Any:
+    """The app's websocket namespace (its `token_to_sid` says which tabs are connected), or None
+    before the app has one."""
+    from chatui.chatui import app  # the app module imports this one
+
+    return app.event_namespace
+
+
 def _forget_closed_tabs() -> None:
     """Drop fast-lane marks of tabs that are no longer connected (Reflex does not say when one
     closes; a page load is a good moment to look)."""
-    from chatui.chatui import app  # the app module imports this one
-
-    if app.event_namespace is not None:
-        _fast_lane.intersection_update(app.event_namespace.token_to_sid)
+    if (namespace := _event_namespace()) is not None:
+        _fast_lane.intersection_update(namespace.token_to_sid)
 
 
 def _socket_sender(client_token: str):
     """Sends fast-lane stream messages to the tab's current websocket (it may reconnect)."""
-    from chatui.chatui import app  # the app module imports this one
 
     async def send(message: object) -> None:
-        namespace = app.event_namespace
+        namespace = _event_namespace()
         sid = namespace.token_to_sid.get(client_token) if namespace is not None else None
         if sid is not None:
             await namespace.emit(SOCKET_EVENT, message, to=sid)
@@ -352,12 +357,10 @@ def _socket_sender(client_token: str):
 
 async def _cancel_when_tab_closes(client_token: str, task: asyncio.Task[Any]) -> None:
     """Reflex does not cancel a background task when its tab goes away; this does."""
-    from chatui.chatui import app  # the app module imports this one
-
     gone = 0
     while True:
         await asyncio.sleep(TAB_CHECK_S)
-        namespace = app.event_namespace
+        namespace = _event_namespace()
         if namespace is None:
             continue
         gone = gone + 1 if client_token not in namespace.token_to_sid else 0

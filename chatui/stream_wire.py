@@ -23,6 +23,7 @@ HTML, the last tail, the pending text), so a reloaded page can be given a snapsh
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable
 
 import reflex as rx
@@ -93,11 +94,7 @@ class StreamWire:
 def _tail_change(old: str, new: str) -> str | list[object]:
     """The new tail, or [kept, rest]: the length of its common start with the old one in UTF-16
     code units (what JavaScript's slice counts), and what follows."""
-    kept = 0
-    for a, b in zip(old, new):
-        if a != b:
-            break
-        kept += 1
+    kept = len(os.path.commonprefix((old, new)))
     if kept < MIN_KEPT_TAIL:
         return new
     return [len(new[:kept].encode("utf-16-le")) // 2, new[kept:]]

@@ -76,6 +76,17 @@ _MIX_B = _UINT64(0xBF58476D1CE4E5B9)
 _MIX_C = _UINT64(0x94D049BB133111EB)
 
 
+def unit_rows(vectors: np.ndarray, empty: np.ndarray) -> np.ndarray:
+    """`vectors` (float32, one row per text) scaled in place to unit length; an all-zero row (a
+    text with nothing to embed) becomes `empty`, so every vector has a direction."""
+    norms = np.linalg.norm(vectors, axis=1)
+    zero = norms == 0
+    vectors[zero] = empty
+    norms[zero] = 1.0
+    vectors /= norms[:, None]
+    return vectors
+
+
 def stem(word: str) -> str:
     """Strip one common English suffix, then a final "e" ("configure" and "configuring" agree)."""
     if len(word) <= _MIN_STEM or not word.isalpha():
@@ -137,12 +148,7 @@ class HashingEmbedder:
         feats, docs, weights = self._features(hashes, doc_of)
         if feats.size:
             self._accumulate(out, feats, docs, weights)
-        norms = np.linalg.norm(out, axis=1)
-        empty = norms == 0
-        out[empty] = self._empty
-        norms[empty] = 1.0
-        out /= norms[:, None]
-        return out
+        return unit_rows(out, self._empty)
 
     def _token_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """One 64-bit hash per kept word, and the index of the text it came from."""

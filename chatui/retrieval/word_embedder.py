@@ -28,9 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from chatui.errors import ConfigError
+from chatui.retrieval.embedders import unit_rows
 
 _CONFIG, _DIM = "l2_supercat", 256
 _BATCH = 128  # texts per tokenizer call: bounds the (tokens x dim) gather to a few MB
+_EMPTY = np.eye(1, _DIM, dtype=np.float32)[0]  # the vector of a text with no tokens
 
 
 class WordLlamaEmbedder:
@@ -58,13 +60,7 @@ class WordLlamaEmbedder:
             batch = [text or "" for text in texts[start : start + _BATCH]]
             encoded = tokenizer.encode_batch(batch, add_special_tokens=False)  # type: ignore[attr-defined]
             out[start : start + len(batch)] = _mean_vectors(table, [e.ids for e in encoded])
-        norms = np.linalg.norm(out, axis=1)
-        empty = norms == 0
-        out[empty] = 0.0
-        out[empty, 0] = 1.0
-        norms[empty] = 1.0
-        out /= norms[:, None]
-        return out
+        return unit_rows(out, _EMPTY)
 
 
 def _mean_vectors(table: np.ndarray, token_ids: list[list[int]]) -> np.ndarray:
