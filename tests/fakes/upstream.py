@@ -44,6 +44,7 @@ class Script:
     split_utf8: bool = False  # write each SSE event in two writes, cut inside a multi-byte character if any
     finish_reason: str = "stop"  # "stop" | "length" (Anthropic: end_turn | max_tokens)
     include_usage: bool = True  # OpenAI: final usage chunk, only if the request asked for it too
+    sparse: bool = False  # OpenAI: chunks as lean compatible servers send them (few fields, nulls, comments)
     input_tokens: int = 42
 
 
@@ -127,9 +128,15 @@ class _Events:
         usage = bool((self.rec.body.get("stream_options") or {}).get("include_usage")) and self.s.include_usage
         base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
                 "model": self.model, "system_fingerprint": None}
+        if self.s.sparse:  # no id/object/created/model, a null content, a comment line
+            base = {}
+            yield ": keep-alive\n\n"
+            yield f"data: {_json({'choices': [{'delta': {'content': None}}]})}\n\n"
 
         def chunk(delta: dict, finish: str | None = None) -> str:
             choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+            if self.s.sparse:
+                choice = {"delta": delta, **({"finish_reason": finish} if finish else {})}
             # With include_usage the real API sends "usage": null on every chunk but the last.
             return f"data: {_json({**base, 'choices': [choice], **({'usage': None} if usage else {})})}\n\n"
 

@@ -153,6 +153,16 @@ async def test_openai_compatible_server_needs_no_key(upstream: FakeUpstream):
     assert upstream.requests[0].body["max_tokens"] == 256, "compatible servers get max_tokens"
 
 
+async def test_openai_provider_reads_the_sparse_chunks_of_lean_compatible_servers(upstream: FakeUpstream):
+    upstream.script(Script(sparse=True, finish_reason="length"))
+    provider = make_provider("openai", vendor_settings(upstream, openai_api_key=None), "llama3.2")
+    events = await collect(provider)
+    assert texts(events) == "Hello, world!"
+    assert UsageEvent(input_tokens=42, output_tokens=4) in events
+    assert events[-1] == Finish("length")
+    await provider.aclose()
+
+
 async def test_openai_provider_speaks_current_openai_dialect_to_openai(upstream: FakeUpstream):
     client = openai.AsyncOpenAI(api_key="sk-test", base_url=upstream.openai_base_url)
     provider = OpenAIChatProvider(client, "gpt-5.4-mini")  # as built for api.openai.com
