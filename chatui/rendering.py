@@ -13,14 +13,16 @@ What must stay true:
   are off) and because a block is frozen only on evidence from *complete* lines: the next block
   starts on one, or the block is closed (``_is_closed``). A partial line can still change the
   lines before it: ```` ```a`b ```` is no fence, ``- - - x`` no rule, ``|-x|`` no delimiter row.
-- Work per ``update()`` follows the unfrozen text, not the answer: blocks are looked for only when
-  a line completes (inside an open code fence, only when a line could close it), the tail render
-  is debounced and reuses the HTML of unchanged inline content and of code already lexed, and the
-  pending text is worked out for the new text only. A tail render is skipped when it would show
-  nothing the pending text does not (plain words after a paragraph's text; the lines of an open
-  code block, which are re-highlighted every ``CODE_DEBOUNCE_S``): the pending text is then
-  exactly what the browser would see rendered, blanks included. Those caches and the fix-ups for unfinished syntax (``**``, a
-  backtick, a half-typed link) are for the tail only; frozen HTML is always rendered from scratch.
+- Work per ``update()`` follows the new text, not the answer: blocks are looked for only when a
+  line completes (inside an open code fence or list, only when a line could end it), the tail
+  render is debounced and reuses the HTML of unchanged inline content and of code already lexed,
+  and the pending text is worked out for the new text only. A tail render is skipped when it
+  would show nothing the pending text does not (plain words after a paragraph's text, or starting
+  the empty last item of a tight list; the lines of an open code block, which are re-highlighted
+  every ``CODE_DEBOUNCE_S``): the pending text is then exactly what the browser would see
+  rendered, blanks included, and the check for plain text resumes where it stopped. Those caches
+  and the fix-ups for unfinished syntax (``**``, a backtick, a half-typed link) are for the tail
+  only; frozen HTML is always rendered from scratch.
 """
 
 from __future__ import annotations
@@ -28,9 +30,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -50,18 +51,26 @@ _LINK_ATTRS = {"rel": "noopener noreferrer nofollow", "target": "_blank"}
 _INVISIBLE = re.compile(r"[\s\x00-\x20\x7f-\xa0\xad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _CITE = re.compile(r"\[([1-9][0-9]{0,3})\]")
 _LINE_END = re.compile(r"\r\n?|\n")
+_BLANK_LINE = re.compile(r"[ \t]*(?:\r\n?|\n)")
+_ITEM_LINE = re.compile(r" {0,3}(?:([-*+])|[0-9]{1,9}([.)]))[ \t]+\S[^\r\n]*(?:\r\n?|\n)")
+_THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*(?:\r\n?|\n)")
 _CLOSING_FENCE = re.compile(r" {0,3}(`+|~+)[ \t]*(?:\r\n?|\n)")
 _INLINE_SYNTAX = re.compile(r"\\|`+|\*+|_+|~+|\]\(|<")
 _AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^<>\s]*>")
 _HALF_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*$")
 _HALF_OPENER = re.compile(r"(?:(?<=\s)|^)[*_~]+$")
 _PENDING_MARKUP = re.compile(r"(?m)^[ \t]{0,3}#+[ \t]?|[*`~]")
+_MAY_BE_MARKUP = re.compile(r"[*`~\r\n]")  # what _PENDING_MARKUP can match away from a line start
 _HEADING_SO_FAR = re.compile(r"[ \t]{0,3}#*")  # the start of a line that may yet be a heading marker
 # Text that renders as itself at the end of a paragraph or heading: no character that could start
 # markup, an entity, an escape or a table cell, and a line break only where a letter (or nothing
 # yet) follows it, so the new line continues the paragraph instead of starting a block.
 _PLAIN_RUN = r"[^\\`*_~\[\]()<>&!|#\r\n]*"
 _PLAIN_APPEND = re.compile(rf"{_PLAIN_RUN}(?:(?:\r\n?|\n) {{0,3}}(?=[^\W\d_]|\Z){_PLAIN_RUN})*")
+# After an empty list item's marker: the blank before its first word, and that word's start.
+_ITEM_BLANK = re.compile(r" {0,4}|\t")
+_SPACES = re.compile(" *")
+_ITEM_WORD = re.compile(r"(?: {1,4}|\t)(?=[^\W\d_])")
 _FORMATTER = HtmlFormatter(nowrap=True)
 CODE_DEBOUNCE_S = 1.0  # an open code block's new lines are shown at once, highlighted this often
 
@@ -250,6 +259,33 @@ def _closes_fence(text: str, start: int, end: int, marker: str) -> bool:
     return False
 
 
+_WATCHED = ("fence", "bullet_list_open", "ordered_list_open")
+
+
+def _may_end(block: tuple[str, str], text: str, start: int, end: int) -> bool:
+    """Whether a complete line of text[start:end] could end the open `block` (see _WATCHED)."""
+    kind, marker = block
+    if kind == "fence":
+        return _closes_fence(text, start, end, marker)
+    return not _continues_list(text, start, end, marker)
+
+
+def _continues_list(text: str, start: int, end: int, marker: str) -> bool:
+    """Whether every complete line of text[start:end] keeps a list open whatever follows: blank,
+    or an item with the list's marker (``-``, ``*``, ``+``, or ``.``/``)`` after a number) that is
+    not a rule. Other lines may too (an indented or lazy line), but those get parsed."""
+    line = start
+    while line < end:
+        if (blank := _BLANK_LINE.match(text, line, end)) is not None:
+            line = blank.end()
+            continue
+        item = _ITEM_LINE.match(text, line, end)
+        if item is None or (item[1] or item[2]) != marker or _THEMATIC_BREAK.match(text, line, end):
+            return False
+        line = item.end()
+    return True
+
+
 def _can_open_close(s: str, start: int, end: int) -> tuple[bool, bool]:
     """Whether the delimiter run s[start:end] can open / close emphasis (CommonMark flanking)."""
     before, after = s[start - 1] if start else " ", s[end] if end < len(s) else " "
@@ -317,8 +353,9 @@ def _fix_tail(tokens: list[Token]) -> str | None:
     """Apply _close_unfinished to the tail's last paragraph or heading, if the tail ends with one.
 
     Returns how plain text appended to the tail would render: "text" (after the paragraph's or
-    heading's text, which has no unfinished markup), "code" (verbatim, at the end of an open code
-    fence), or None (anything else: a table, a rule, hidden markup): then only a re-render shows it.
+    heading's text, which has no unfinished markup), "item" (as the text of the empty last item of
+    a tight list, once a word starts it), "code" (verbatim, at the end of an open code fence), or
+    None (anything else: a table, a rule, hidden markup): then only a re-render shows it.
     """
     for idx in range(len(tokens) - 1, -1, -1):
         tok = tokens[idx]
@@ -331,16 +368,30 @@ def _fix_tail(tokens: list[Token]) -> str | None:
                 return "text" if unchanged else None
             return None
         if tok.nesting != -1:
+            if tok.type == "list_item_open":
+                return "item" if _tight_list(tokens, idx) else None  # "- ", nothing after it yet
             return "code" if tok.type == "fence" else None  # or a rule, a table row...
     return None
+
+
+def _tight_list(tokens: list[Token], item: int) -> bool:
+    """Whether the list of the item at tokens[item] is tight so far: an earlier item's paragraph is
+    hidden (so text in the empty item would render bare in its ``<li>``, as the browser shows it)."""
+    level = tokens[item].level
+    for tok in reversed(tokens[:item]):
+        if tok.level < level:
+            return False  # the list's opening: no earlier item with a paragraph
+        if tok.type == "paragraph_open" and tok.level == level + 1:
+            return tok.hidden
+    return False
 
 
 # -- streaming ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class StreamUpdate:
-    """What the browser should do now (see IncrementalMarkdown.update)."""
+class StreamUpdate(NamedTuple):
+    """What the browser should do now (see IncrementalMarkdown.update). A tuple: one is made per
+    token, so it must be cheap to build."""
 
     frozen_html: str  # final HTML since the previous update: append it, never touch it again
     tail_html: str | None  # replaces the previous tail; None: keep the old tail (debounced)
@@ -367,9 +418,11 @@ class IncrementalMarkdown:
         self._scanned = 0  # _complete when blocks were last looked for
         self._rendered = 0  # len(_buf) when the tail was last rendered
         self._shown = 0  # where the text that tail render shows ends (pending text starts here)
+        self._plain_at = 0  # _plain_append: the text from _shown to here is known to be plain
         self._appends: str | None = None  # how that tail shows plain appended text (_fix_tail)
         self._pending_at, self._pending_known = 0, ""  # the pending text known so far (_pending_text)
-        self._open_fence = ""  # the marker of the fence that is all the unfrozen text, if it is
+        self._open: tuple[str, str] | None = None  # (type, markup) of the one block that is all
+        # the complete unfrozen lines, if a fence or a list: new lines are parsed only if they could end it
         self._last_render: float | None = None
         self._finished = False
         # Tail caches, so that re-rendering a growing tail costs about what is new in it:
@@ -393,9 +446,8 @@ class IncrementalMarkdown:
         """Append streamed text, split anywhere (mid-word, mid-syntax, between CR and LF)."""
         if self._finished:
             raise RuntimeError("IncrementalMarkdown.feed() after finish(): start a new one per answer.")
-        last_end = max(text.rfind("\n"), text.rfind("\r"))
-        if last_end >= 0:
-            self._complete = len(self._buf) + last_end + 1
+        if "\n" in text or "\r" in text:
+            self._complete = len(self._buf) + max(text.rfind("\n"), text.rfind("\r")) + 1
         self._chunks.append(text)
         self._buf += text
 
@@ -412,6 +464,7 @@ class IncrementalMarkdown:
             # A paragraph's render drops its trailing blanks: the pending text starts with them.
             self._shown = len(self._buf) if self._appends == "code" else len(self._buf.rstrip())
             self._pending_at, self._pending_known = self._shown, ""
+            self._plain_at = self._shown
             return StreamUpdate(frozen, tail, "")
         if self._appends == "code":
             return StreamUpdate(frozen, None, self._buf[self._shown :])  # code is shown verbatim
@@ -432,6 +485,10 @@ class IncrementalMarkdown:
         worked out for the new text only: the part before `_pending_at` is known, because no
         match of the pattern can reach across that point whatever text comes next."""
         at, end = self._pending_at, len(self._buf)
+        if _MAY_BE_MARKUP.search(self._buf, at) is None and not self._line_start(at):
+            self._pending_known += self._buf[at:]  # mid-line, and no markup: the text as it is
+            self._pending_at = end
+            return self._pending_known
         line = self._buf.rfind("\n", at, end) + 1 or at  # where the last line starts, in the new text
         open_heading = self._line_start(line) and _HEADING_SO_FAR.fullmatch(self._buf, line) is not None
         settled = line if open_heading else end  # a heading marker ("##") may still grow past here
@@ -459,13 +516,25 @@ class IncrementalMarkdown:
         if self._appends == "code":  # only set by a render, so _last_render is set too
             waited = now - self._last_render  # type: ignore[operator]
             return waited < CODE_DEBOUNCE_S or not _LINE_END.search(self._buf, self._shown)
-        return self._appends == "text" and _PLAIN_APPEND.fullmatch(self._buf, self._shown) is not None
+        if self._appends == "item":  # after "-": a space or a tab, then a word
+            word = _ITEM_WORD.match(self._buf, self._shown)
+            if word is None:
+                return _ITEM_BLANK.fullmatch(self._buf, self._shown) is not None
+            self._appends, self._plain_at = "text", word.end()  # now the item's text goes on
+        if self._appends != "text" or _PLAIN_APPEND.fullmatch(self._buf, self._plain_at) is None:
+            return False
+        # Plain so far: the next check starts at the end, or at a last line break that nothing but
+        # spaces follows yet (what comes after it decides whether it breaks the paragraph).
+        last = max(self._buf.rfind("\n", self._plain_at), self._buf.rfind("\r", self._plain_at))
+        undecided = last >= 0 and _SPACES.fullmatch(self._buf, last + 1) is not None
+        self._plain_at = last if undecided else len(self._buf)
+        return True
 
     def _freeze(self) -> str:
         """Render and drop every top-level block known to be final; keep the rest as the tail."""
         scanned, self._scanned = self._scanned, self._complete
-        if self._open_fence and not _closes_fence(self._buf, scanned, self._complete, self._open_fence):
-            return ""  # the unfrozen text is one open fence, and no new line closes it
+        if self._open is not None and not _may_end(self._open, self._buf, scanned, self._complete):
+            return ""  # the unfrozen text is one open fence or list, and no new line can end it
         src = self._buf[: self._complete]
         state = _run(StateCore(src, _MD, self._env), _UP_TO_BLOCK)
         starts = [n for n, tok in enumerate(state.tokens) if tok.level == 0 and tok.nesting >= 0]
@@ -476,16 +545,16 @@ class IncrementalMarkdown:
             keep, cut = starts[-1], line_starts[state.tokens[starts[-1]].map[0]]  # type: ignore[index]
         else:
             only = state.tokens[starts[0]] if starts else None
-            self._open_fence = only.markup if only is not None and only.type == "fence" else ""
+            self._open = (only.type, only.markup) if only is not None and only.type in _WATCHED else None
             return ""
         state.tokens = state.tokens[:keep]
         html = _MD.renderer.render(_run(state, _AFTER_BLOCK).tokens, _MD.options, self._env)
         self._frozen.append(html)
         self._buf = self._buf[cut:]
         self._complete, self._scanned, self._rendered = self._complete - cut, self._scanned - cut, 0
-        self._shown, self._appends = 0, None
+        self._shown, self._plain_at, self._appends = 0, 0, None
         self._pending_at, self._pending_known = 0, ""
-        self._open_fence = ""
+        self._open = None
         self._code_cache.clear()
         return html
 

@@ -635,3 +635,61 @@ def test_incremental_an_open_code_block_is_not_parsed_again_for_every_line(monke
     frozen = md.update().frozen_html
     assert frozen == render_markdown(md.text)
     assert before <= 3, before  # the fence was seen open once, then only the new lines were read
+
+
+@pytest.mark.parametrize("ending", ["\n\nAfter the list.\n", "* another list\n", "- - -\n", "# Heading\n", "> a quote\n"])
+def test_incremental_an_open_list_is_not_parsed_again_for_every_item(monkeypatch, ending: str) -> None:
+    """New items with the list's marker and blank lines cannot end an open list: those lines are
+    not re-parsed for it, and the list still freezes when a line that ends it arrives."""
+    import chatui.rendering as rendering
+
+    parses = []
+    real_run = rendering._run
+    monkeypatch.setattr(rendering, "_run", lambda state, rules: parses.append(state.src) or real_run(state, rules))
+    md = IncrementalMarkdown(clock=FakeClock(), debounce_s=1e9)  # no tail renders: freezes only
+    md.feed("- first item\n")
+    md.update()
+    for i in range(200):
+        md.feed(f"- item {i} with `code` and - - dashes\n" + ("\n" if i % 50 == 49 else ""))
+        assert md.update().frozen_html == ""
+    assert len(parses) <= 3, len(parses)  # the list was seen open once, then only new lines were read
+    md.feed(ending)
+    assert md.update().frozen_html.startswith("<ul>\n<li>\n<p>first item</p>")  # loose: it has blank lines
+    assert md.html + md.finish().frozen_html == render_markdown(md.text)
+
+
+def test_words_that_start_the_empty_last_item_of_a_tight_list_are_not_rendered_again() -> None:
+    md, _ = _after_render("- one\n- ")
+    md.feed("two and three")
+    update = md.update()
+    assert update.tail_html is None, "they show as the new item's text, as a render would"
+    assert update.pending_text == " two and three"
+    md.feed(" and four")  # from here on, the item's text follows the rules of a paragraph's
+    assert md.update().tail_html is None
+    md.feed(" **bold**")
+    assert md.update().tail_html is not None
+
+
+@pytest.mark.parametrize(
+    ("listed", "more"),
+    [("- one\n\n- ", "two"), ("- one\n- ", "# heading"), ("- one\n- ", "1. nested"), ("- one\n- ", "     code"),
+     ("- one\n- ", "`code`"), ("- ", "first")],
+)
+def test_an_empty_item_renders_again_unless_a_word_of_a_tight_list_starts_it(listed: str, more: str) -> None:
+    """A loose list wraps item text in <p>; other starts are blocks or markup; a list with no item
+    text yet may still turn out loose."""
+    md, _ = _after_render(listed)
+    md.feed(more)
+    assert md.update().tail_html is not None
+
+
+@pytest.mark.parametrize("more", ["\n- item", "\n   - item", "\n# heading", "\n\nnew paragraph"])
+def test_after_plain_updates_a_line_that_starts_a_block_still_renders_the_tail(more: str) -> None:
+    """The check for plain text resumes where the last one ended: a line break it saw last time
+    is looked at again once what follows it arrives."""
+    md, _ = _after_render("Some words")
+    for piece in [" more words", " and", " more", more[:1]]:
+        md.feed(piece)
+        assert md.update().tail_html is None
+    md.feed(more[1:])
+    assert md.update().tail_html is not None
