@@ -63,13 +63,13 @@ _PENDING_MARKUP = re.compile(r"(?m)^[ \t]{0,3}#+[ \t]?|[*`~]")
 _MAY_BE_MARKUP = re.compile(r"[*`~\r\n]")  # what _PENDING_MARKUP can match away from a line start
 _HEADING_SO_FAR = re.compile(r"[ \t]{0,3}#*")  # the start of a line that may yet be a heading marker
 # Text that renders as itself at the end of a paragraph or heading: no character that could start
-# markup, an entity, an escape or a table cell, and a line break only where a letter (or nothing
-# yet) follows it, so the new line continues the paragraph instead of starting a block.
+# markup, an entity, an escape or a table cell, and a line break only where a letter follows it,
+# so the new line continues the paragraph instead of starting a block. Blanks at the very end
+# ("blank", line breaks included) render as nothing yet: what comes after them decides.
 _PLAIN_RUN = r"[^\\`*_~\[\]()<>&!|#\r\n]*"
-_PLAIN_APPEND = re.compile(rf"{_PLAIN_RUN}(?:(?:\r\n?|\n) {{0,3}}(?=[^\W\d_]|\Z){_PLAIN_RUN})*")
+_PLAIN_APPEND = re.compile(rf"{_PLAIN_RUN}(?:(?:\r\n?|\n) {{0,3}}(?=[^\W\d_]){_PLAIN_RUN})*(?P<blank>[ \t\r\n]*)")
 # After an empty list item's marker: the blank before its first word, and that word's start.
 _ITEM_BLANK = re.compile(r" {0,4}|\t")
-_SPACES = re.compile(" *")
 _ITEM_WORD = re.compile(r"(?: {1,4}|\t)(?=[^\W\d_])")
 _FORMATTER = HtmlFormatter(nowrap=True)
 CODE_DEBOUNCE_S = 1.0  # an open code block's new lines are shown at once, highlighted this often
@@ -521,13 +521,13 @@ class IncrementalMarkdown:
             if word is None:
                 return _ITEM_BLANK.fullmatch(self._buf, self._shown) is not None
             self._appends, self._plain_at = "text", word.end()  # now the item's text goes on
-        if self._appends != "text" or _PLAIN_APPEND.fullmatch(self._buf, self._plain_at) is None:
+        plain = _PLAIN_APPEND.fullmatch(self._buf, self._plain_at) if self._appends == "text" else None
+        if plain is None:
             return False
-        # Plain so far: the next check starts at the end, or at a last line break that nothing but
-        # spaces follows yet (what comes after it decides whether it breaks the paragraph).
-        last = max(self._buf.rfind("\n", self._plain_at), self._buf.rfind("\r", self._plain_at))
-        undecided = last >= 0 and _SPACES.fullmatch(self._buf, last + 1) is not None
-        self._plain_at = last if undecided else len(self._buf)
+        # Plain so far: the next check starts at the end, or at the first line break of the blank
+        # end (what comes after it decides whether it breaks the paragraph).
+        blank = plain["blank"]
+        self._plain_at = plain.start("blank") if "\n" in blank or "\r" in blank else len(self._buf)
         return True
 
     def _freeze(self) -> str:

@@ -693,3 +693,11 @@ def test_after_plain_updates_a_line_that_starts_a_block_still_renders_the_tail(m
         assert md.update().tail_html is None
     md.feed(more[1:])
     assert md.update().tail_html is not None
+
+
+def test_blank_lines_after_a_list_wait_for_what_follows_them() -> None:
+    md, _ = _after_render("- one\n- two")
+    md.feed(" and more\n\n")
+    assert md.update().tail_html is None, "a list with blank lines after it looks the same"
+    md.feed("Next")
+    assert md.update().tail_html is not None, "a paragraph after the list"
