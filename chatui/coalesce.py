@@ -1,8 +1,10 @@
 """Batch a stream of events into frames: at most one batch per interval, the first one at once.
 
 A browser paints about every 16 ms; sending it more often than that is wasted work on both ends.
-`frames()` yields the first event of a quiet period immediately (so the first token is never
-delayed), then collects whatever arrives until the interval has passed and yields it as one batch.
+`frames()` yields the first event of a quiet period immediately, then collects whatever arrives
+until the interval has passed and yields it as one batch. An event the caller marks `at_once`
+(the answer's first token) is yielded as soon as it arrives, with the batch before it: the first
+token must never wait for the frame that carried the sources just before it.
 What must stay true: nothing is lost or reordered; a batch that is due is flushed even if the
 source then goes quiet (a stall never holds back tokens); cancelling the consumer cancels the
 source task, which closes the upstream (see `pipeline`); the source's errors reach the consumer.
@@ -11,7 +13,7 @@ source task, which closes the upstream (see `pipeline`); the source's errors rea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -20,7 +22,13 @@ FRAME_S = 1 / 60
 _END = object()
 
 
-async def frames(source: AsyncIterator[T], interval_s: float = FRAME_S) -> AsyncIterator[list[T]]:
+def _never(item: object) -> bool:
+    return False
+
+
+async def frames(
+    source: AsyncIterator[T], interval_s: float = FRAME_S, *, at_once: Callable[[T], bool] = _never
+) -> AsyncIterator[list[T]]:
     queue: asyncio.Queue[object] = asyncio.Queue()
 
     async def pump() -> None:
@@ -50,7 +58,7 @@ async def frames(source: AsyncIterator[T], interval_s: float = FRAME_S) -> Async
                     raise item.error
                 batch.append(item)  # type: ignore[arg-type]
                 wait = last_flush + interval_s - loop.time()
-                if wait <= 0 and queue.empty():
+                if (wait <= 0 and queue.empty()) or at_once(item):  # type: ignore[arg-type]
                     break
                 try:
                     item = queue.get_nowait() if not queue.empty() else await asyncio.wait_for(

@@ -194,7 +194,8 @@ class ChatState(ConversationsMixin, rx.State):
         outcome = "done"
         try:
             options = AnswerOptions(collection=self.collection or None)
-            async for batch in frames(answer(question, history, options)):
+            first_token = lambda event: event.kind == "token" and not clock.tokens  # noqa: E731
+            async for batch in frames(answer(question, history, options), at_once=first_token):
                 texts = [e.text for e in batch if e.kind == "token"]
                 others = [e for e in batch if e.kind != "token"]
                 for event in others:

@@ -46,6 +46,19 @@ async def test_frames_space_batches_at_least_one_interval_apart():
     assert sum(len(b) for b, _ in batches) == 60
 
 
+async def test_frames_yield_an_at_once_item_without_waiting_for_the_frame():
+    """Sources, then the first token a few ms later: the token goes out at once, not a frame later."""
+    source = timed([("status", 0), ("sources", 0.002), ("token-1", 0.01), ("token-2", 0.001), ("token-3", 0.001),
+                    ("late", 0.4)])
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    batches = [(batch, loop.time() - start)
+               async for batch in frames(source, 0.2, at_once=lambda item: item == "token-1")]
+    assert [b for b, _ in batches][:2] == [["status"], ["sources", "token-1"]]
+    assert batches[1][1] < 0.1, "the first token does not wait out the 200 ms frame"
+    assert batches[2][0] == ["token-2", "token-3"] and batches[2][1] >= 0.19, "later ones are batched as before"
+
+
 async def test_frames_pass_on_the_source_error_after_earlier_items():
     async def failing():
         yield "ok"
