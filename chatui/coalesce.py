@@ -4,7 +4,9 @@ A browser paints about every 16 ms; sending it more often than that is wasted wo
 `frames()` yields the first event of a quiet period immediately, then collects whatever arrives
 until the interval has passed and yields it as one batch. An event the caller marks `at_once`
 (the answer's first token) is yielded as soon as it arrives, with the batch before it: the first
-token must never wait for the frame that carried the sources just before it.
+token must never wait for the frame that carried the sources just before it. With `idle_s`, a
+quiet source yields an empty batch (a tick) every `idle_s`, so that the consumer can do its timed
+work (the Markdown debounce) while the model pauses.
 What must stay true: nothing is lost or reordered; a batch that is due is flushed even if the
 source then goes quiet (a stall never holds back tokens); cancelling the consumer cancels the
 source task, which closes the upstream (see `pipeline`); the source's errors reach the consumer.
@@ -27,7 +29,11 @@ def _never(item: object) -> bool:
 
 
 async def frames(
-    source: AsyncIterator[T], interval_s: float = FRAME_S, *, at_once: Callable[[T], bool] = _never
+    source: AsyncIterator[T],
+    interval_s: float = FRAME_S,
+    *,
+    at_once: Callable[[T], bool] = _never,
+    idle_s: float | None = None,
 ) -> AsyncIterator[list[T]]:
     queue: asyncio.Queue[object] = asyncio.Queue()
 
@@ -46,7 +52,11 @@ async def frames(
     try:
         while True:
             batch: list[T] = []
-            item = await queue.get()
+            try:
+                item = await asyncio.wait_for(queue.get(), idle_s)
+            except TimeoutError:
+                yield []  # a tick: nothing arrived for idle_s
+                continue
             while True:
                 if item is _END:
                     if batch:

@@ -30,6 +30,9 @@ OUTCOME_STATUS = {
 
 
 class LiveAnswer(rx.State):
+    # The question just asked, shown here until it joins the conversation with its answer: asking
+    # must not re-render the conversation either (it would, right before the first token).
+    question: str = ""
     phase: str = ""  # retrieval | generating | "" (no answer in flight)
     status: str = ""  # what the aria-live region announces
     label: str = ""  # provider · model
@@ -37,7 +40,8 @@ class LiveAnswer(rx.State):
     error: str = ""
     has_tokens: bool = False
 
-    def _begin(self) -> None:
+    def _begin(self, question: str = "") -> None:
+        self.question = question
         self.phase, self.status = "retrieval", "Searching docs…"
         self.label = self.error = ""
         self.sources = []
@@ -66,4 +70,5 @@ class LiveAnswer(rx.State):
     def _end(self, outcome: str) -> None:
         """The answer is now a turn of the conversation: only the announcement stays."""
         self.phase, self.status = "", OUTCOME_STATUS[outcome]
+        self.question = ""
         self.sources = []

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import reflex as rx
@@ -31,6 +31,7 @@ from chatui.config import get_settings
 from chatui.conversations import title_from_question
 from chatui.conversations_state import ConversationsMixin
 from chatui.errors import ChatUIError
+from chatui.events import Event
 from chatui.live_answer import LiveAnswer
 from chatui.persistence import conversation_store
 from chatui.pipeline import AnswerOptions, answer, open_knowledge_base
@@ -49,6 +50,7 @@ _fast_lane: set[str] = set()  # tabs whose page listens for stream messages on i
 TAB_CHECK_S = 1.0  # how often a streaming task checks that its tab is still open
 TAB_GONE_CHECKS = 3  # ...and how many checks in a row it must be gone (a reload is not a close)
 COUNTERS_S = 0.25  # live counters refresh at most this often (the text itself, every frame)
+TAIL_TICK_S = 0.1  # while the model pauses, how often the unrendered tail is checked for its render
 
 
 class ChatState(ConversationsMixin, rx.State):
@@ -78,8 +80,7 @@ class ChatState(ConversationsMixin, rx.State):
                 await self._recover(exc)  # says what happened; the text stays in the composer
                 return
             self.notice = ""
-            self.turns.append(Turn(id=question_id, role="user", content=question, stored=True))
-            await self._begin()
+            await self._begin(question)  # shown by LiveAnswer; it joins `turns` with its answer
         yield rx.set_value("composer", "")
         async for event in self._answer(question, history, question_id):
             yield event
@@ -194,8 +195,13 @@ class ChatState(ConversationsMixin, rx.State):
         outcome = "done"
         try:
             options = AnswerOptions(collection=self.collection or None)
-            first_token = lambda event: event.kind == "token" and not clock.tokens  # noqa: E731
-            async for batch in frames(answer(question, history, options), at_once=first_token):
+            events = answer(question, history, options)
+            async for batch in frames(events, at_once=_at_once(clock), idle_s=TAIL_TICK_S):
+                if not batch:  # the model is pausing: the tail may be due for its render now
+                    if markdown is not None and (update := markdown.update()).tail_html is not None:
+                        if (script := await wire.update(update)) is not None:
+                            yield script
+                    continue
                 texts = [e.text for e in batch if e.kind == "token"]
                 others = [e for e in batch if e.kind != "token"]
                 for event in others:
@@ -246,6 +252,8 @@ class ChatState(ConversationsMixin, rx.State):
             )
             async with self:
                 live = await self.get_state(LiveAnswer)
+                if live.question:
+                    self.turns.append(Turn(id=question_id, role="user", content=question, stored=True))
                 self.turns.append(_finished_turn(outcome, question, markdown, clock, record, live, answer_id))
                 self.streaming = False
                 live._end(outcome)
@@ -279,11 +287,12 @@ class ChatState(ConversationsMixin, rx.State):
             if t.content and t.state != "error"
         ]
 
-    async def _begin(self) -> None:
-        """A new answer in flight (called inside `async with self`, or by a foreground handler)."""
+    async def _begin(self, question: str = "") -> None:
+        """A new answer in flight (called inside `async with self`, or by a foreground handler),
+        to a new `question` (not yet in `turns`), or to the last question in `turns` if none."""
         self.streaming = True
         self.answer_id = _new_id()
-        (await self.get_state(LiveAnswer))._begin()
+        (await self.get_state(LiveAnswer))._begin(question)
 
 
 def _new_id() -> str:
@@ -317,6 +326,13 @@ def _finished_turn(
         usage=usage_text(usage.input_tokens, usage.output_tokens, usage.estimated) if usage else "",
         duration=f"{stats.duration_ms / 1000:.1f} s",
     )
+
+
+def _at_once(clock: AnswerClock) -> Callable[[Event], bool]:
+    """Events sent without waiting for the frame (see `frames`): a phase change (the sources go
+    with it) and the first token. The browser has the time until the first token to render the
+    sources; holding them for a frame would make it render them just as the token arrives."""
+    return lambda event: event.kind == "status" or (event.kind == "token" and not clock.tokens)
 
 
 def _counters(clock: AnswerClock) -> tuple[str, str, str]:

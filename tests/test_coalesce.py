@@ -87,3 +87,12 @@ async def test_frames_cancel_the_source_when_the_consumer_stops():
         break
     await stream.aclose()
     await asyncio.wait_for(closed.wait(), 1)
+
+
+async def test_frames_tick_with_an_empty_batch_while_the_source_is_quiet():
+    source = timed([("a", 0), ("b", 0.25)])
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    batches = [(batch, loop.time() - start) async for batch in frames(source, 0.01, idle_s=0.1)]
+    assert [b for b, _ in batches] == [["a"], [], [], ["b"]], "two ticks during the 250 ms pause"
+    assert 0.09 <= batches[1][1] < 0.18

@@ -40,6 +40,17 @@ def user_message(turn: Turn) -> rx.Component:
     )
 
 
+def question_in_flight() -> rx.Component:
+    """The question being answered, until it joins the turns with its answer (see LiveAnswer)."""
+    return rx.el.div(
+        rx.el.div(LiveAnswer.question, class_name="user-text"),
+        class_name="message user",
+        data_testid="message",
+        data_role="user",
+        data_state="done",
+    )
+
+
 def assistant_message(turn: Turn) -> rx.Component:
     return rx.el.div(
         rx.el.div(turn.label, class_name="answer-label"),
@@ -109,7 +120,7 @@ def message_list() -> rx.Component:
     return rx.el.div(
         rx.el.div(
             rx.cond(
-                ChatState.turns.length() == 0,  # type: ignore[attr-defined]
+                (ChatState.turns.length() == 0) & ~ChatState.streaming,  # type: ignore[attr-defined]
                 rx.el.div(
                     rx.heading("Ask your docs", size="5"),
                     rx.text("Answers come from your team's documents, with their sources.", color_scheme="gray"),
@@ -117,6 +128,7 @@ def message_list() -> rx.Component:
                 ),
             ),
             rx.foreach(ChatState.turns, turn_view),
+            rx.cond(LiveAnswer.question != "", question_in_flight()),
             rx.cond(ChatState.streaming, answer_in_flight()),
             class_name="messages-inner",
         ),
