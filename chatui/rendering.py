@@ -462,9 +462,7 @@ class IncrementalMarkdown:
             tail = self._render_tail()
             self._last_render, self._rendered = now, len(self._buf)
             # A paragraph's render drops its trailing blanks: the pending text starts with them.
-            self._shown = len(self._buf) if self._appends == "code" else len(self._buf.rstrip())
-            self._pending_at, self._pending_known = self._shown, ""
-            self._plain_at = self._shown
+            self._show_until(len(self._buf) if self._appends == "code" else len(self._buf.rstrip()))
             return StreamUpdate(frozen, tail, "")
         if self._appends == "code":
             return StreamUpdate(frozen, None, self._buf[self._shown :])  # code is shown verbatim
@@ -479,6 +477,12 @@ class IncrementalMarkdown:
         self._frozen.append(html)
         self._buf, self._complete, self._scanned, self._rendered, self._shown = "", 0, 0, 0, 0
         return StreamUpdate(html, "", "")
+
+    def _show_until(self, shown: int) -> None:
+        """The browser's tail shows the unfrozen text up to `shown`: the pending text and the
+        check for plain text start there."""
+        self._shown = self._plain_at = self._pending_at = shown
+        self._pending_known = ""
 
     def _pending_text(self) -> str:
         """The text after the last tail render without Markdown punctuation (`_PENDING_MARKUP`),
@@ -552,9 +556,8 @@ class IncrementalMarkdown:
         self._frozen.append(html)
         self._buf = self._buf[cut:]
         self._complete, self._scanned, self._rendered = self._complete - cut, self._scanned - cut, 0
-        self._shown, self._plain_at, self._appends = 0, 0, None
-        self._pending_at, self._pending_known = 0, ""
-        self._open = None
+        self._appends, self._open = None, None
+        self._show_until(0)
         self._code_cache.clear()
         return html
 

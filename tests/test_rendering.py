@@ -616,14 +616,20 @@ def test_incremental_pending_text_equals_working_it_out_from_scratch(seed: int) 
             assert update.pending_text == _pending_from_scratch(md), (seed, md._buf)
 
 
-def test_incremental_an_open_code_block_is_not_parsed_again_for_every_line(monkeypatch) -> None:
+@pytest.fixture
+def parses(monkeypatch) -> list[str]:
+    """The source of every block parse IncrementalMarkdown makes, in order."""
+    from chatui import rendering
+
+    seen: list[str] = []
+    real_run = rendering._run
+    monkeypatch.setattr(rendering, "_run", lambda state, rules: seen.append(state.src) or real_run(state, rules))
+    return seen
+
+
+def test_incremental_an_open_code_block_is_not_parsed_again_for_every_line(parses: list[str]) -> None:
     """Inside an open fence no line but a closing one can end it: lines are not re-parsed for it,
     and the block still freezes when the closing line arrives."""
-    import chatui.rendering as rendering
-
-    parses = []
-    real_run = rendering._run
-    monkeypatch.setattr(rendering, "_run", lambda state, rules: parses.append(state.src) or real_run(state, rules))
     md = IncrementalMarkdown(clock=FakeClock(), debounce_s=1e9)  # no tail renders: freezes only
     md.feed("```python\n")
     md.update()
@@ -638,14 +644,9 @@ def test_incremental_an_open_code_block_is_not_parsed_again_for_every_line(monke
 
 
 @pytest.mark.parametrize("ending", ["\n\nAfter the list.\n", "* another list\n", "- - -\n", "# Heading\n", "> a quote\n"])
-def test_incremental_an_open_list_is_not_parsed_again_for_every_item(monkeypatch, ending: str) -> None:
+def test_incremental_an_open_list_is_not_parsed_again_for_every_item(parses: list[str], ending: str) -> None:
     """New items with the list's marker and blank lines cannot end an open list: those lines are
     not re-parsed for it, and the list still freezes when a line that ends it arrives."""
-    import chatui.rendering as rendering
-
-    parses = []
-    real_run = rendering._run
-    monkeypatch.setattr(rendering, "_run", lambda state, rules: parses.append(state.src) or real_run(state, rules))
     md = IncrementalMarkdown(clock=FakeClock(), debounce_s=1e9)  # no tail renders: freezes only
     md.feed("- first item\n")
     md.update()
