@@ -3,7 +3,7 @@
 What must stay true: the full run keeps the whole `make bench` under about 20 minutes on 2 cores
 (scenarios run one after another, never in parallel), and every size the issue names is measured
 in the full run (>= 30 first tokens, 2,000-token answers at 50/200/1,000 tok/s, a 10,000-token
-answer, 500/2,000/10,000-token wire cost, SSE steps 100, 200, 300, 500..., with 25 and 50 first so
+answer, 500/2,000/10,000-token wire cost, SSE steps 100, 200, 300, 400, 500..., with 25 and 50 first so
 that a server that holds fewer than 100 streams is still located).
 """
 
@@ -39,7 +39,7 @@ FULL = Sizes(
     lag_runs=3,
     long_tokens=10_000,
     wire_sizes=(500, 2000, 10_000),
-    sse_steps=(25, 50, 100, 200, 300, 500, 700, 1000),
+    sse_steps=(25, 50, 100, 200, 300, 400, 500, 700, 1000),
     sse_tokens=400,
     ui_steps=(1, 4, 8, 16),
     ui_tokens=300,

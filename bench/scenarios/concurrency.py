@@ -1,9 +1,9 @@
 """Scenario 4: how many concurrent streams one app process holds at 50 tok/s, and its CPU per token.
 
-SSE path: N async httpx clients on `POST /api/chat/stream`, their starts spread over a ramp, the
-upstream being `bench.ticker` (each token carries the monotonic time it was sent). UI path: N
-browser pages in one headless Chromium, the upstream being the suite's fake (per-token send
-times). For every token (SSE) or marker (UI) sent while all N streams were running:
+SSE path: N aiohttp clients (they take less of the shared cores than httpx) on
+`POST /api/chat/stream`, their starts spread over a ramp, the upstream being `bench.ticker` (each
+token carries the monotonic time it was sent). UI path: N browser pages in one headless Chromium,
+the upstream being the suite's fake (per-token send times). For every token (SSE) or marker (UI) sent while all N streams were running:
 
 - delay = arrival (client read / DOM) minus upstream send: what the server and transport added;
 - added delay = delay minus the median delay of a single stream (the idle floor);
@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from bench.browser import BenchPage, Browser, ChatTarget
 from bench.corpus import answer_tokens, marker_indexes
@@ -85,15 +85,15 @@ def _steady(traces: list[_Trace]) -> tuple[list[float], list[float]]:
     return delays, gaps
 
 
-async def _sse_stream(client: httpx.AsyncClient, url: str, start_after: float, trace: _Trace) -> None:
+async def _sse_stream(session: aiohttp.ClientSession, url: str, start_after: float, trace: _Trace) -> None:
     await asyncio.sleep(start_after)
     try:
-        async with client.stream("POST", url, json={"message": QUESTION}) as response:
-            if response.status_code != 200:
-                trace.error = f"HTTP {response.status_code}"
+        async with session.post(url, json={"message": QUESTION}) as response:
+            if response.status != 200:
+                trace.error = f"HTTP {response.status}"
                 return
             pending = b""
-            async for chunk in response.aiter_raw():
+            async for chunk in response.content.iter_any():
                 now = time.monotonic_ns()
                 events = (pending + chunk).split(b"\n\n")
                 pending = events.pop()
@@ -103,7 +103,7 @@ async def _sse_stream(client: httpx.AsyncClient, url: str, start_after: float, t
                         trace.arrived.append(now)
                     elif event.startswith(b"event: done"):
                         trace.done = b'"finish_reason":"stop"' in event
-    except httpx.HTTPError as exc:
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         trace.error = f"{type(exc).__name__}: {exc}"
 
 
@@ -121,10 +121,11 @@ def sse_step(api_url: str, streams: int, tokens: int, *, server_session: int, up
     traces = [_Trace([], []) for _ in range(streams)]
 
     async def run() -> None:
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-        async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60, connect=30)) as client:
+        connector = aiohttp.TCPConnector(limit=0)
+        timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=60)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             url = api_url + "/api/chat/stream"
-            await asyncio.gather(*(_sse_stream(client, url, i * ramp_s / streams, t) for i, t in enumerate(traces)))
+            await asyncio.gather(*(_sse_stream(session, url, i * ramp_s / streams, t) for i, t in enumerate(traces)))
 
     server = CpuMeter(session_id=server_session).start()
     upstream = CpuMeter(session_id=upstream_session).start() if upstream_session else None
