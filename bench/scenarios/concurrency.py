@@ -3,7 +3,8 @@
 SSE path: N aiohttp clients (they take less of the shared cores than httpx) on
 `POST /api/chat/stream`, their starts spread over a ramp, the upstream being `bench.ticker` (each
 token carries the monotonic time it was sent). UI path: N browser pages in one headless Chromium,
-the upstream being the suite's fake (per-token send times). For every token (SSE) or marker (UI) sent while all N streams were running:
+the upstream being the suite's fake (per-token send times). For every token (SSE) or marker (UI)
+sent while all N streams were running:
 
 - delay = arrival (client read / DOM) minus upstream send: what the server and transport added;
 - added delay = delay minus the median delay of a single stream (the idle floor);
