@@ -10,6 +10,10 @@
 // - Scroll pinning: the message list follows new content only while the reader is at the bottom.
 //   Scrolling up unpins (and shows "jump to latest"); reaching the bottom or jumping re-pins.
 //   Nothing ever scrolls an unpinned reader.
+// - Finishing an answer without a long task: React replaces the streamed DOM with the final HTML
+//   (the same blocks). Styling and laying out all of it at once took over 50 ms for a long answer,
+//   so its blocks skip that work while off screen (content-visibility: auto), each with the exact
+//   height its streamed twin had: the page keeps its height to the pixel and no reader sees a move.
 // - Keyboard and clicks: Esc stops an answer; code "Copy" buttons; citation links open their source.
 (() => {
   if (window.chatui) return;
@@ -50,7 +54,10 @@
   );
 
   // Any change to the list (React updates, streamed text) keeps a pinned reader at the bottom.
-  new MutationObserver(() => pinned && follow()).observe(document.documentElement, {
+  new MutationObserver(() => {
+    if (heights.length) carryHeights();
+    if (pinned) follow();
+  }).observe(document.documentElement, {
     childList: true,
     subtree: true,
     characterData: true,
@@ -66,12 +73,55 @@
     }
   };
 
+  // The streamed answer's top-level blocks: their content-box heights, measured once a frame
+  // (finished blocks once, the tail's each time), for carryHeights() when the answer ends.
+  const FINISHED = '[data-role="assistant"]:not([data-state="streaming"]) .chatui-md';
+  let heights = [];
+  let frozenMeasured = 0;
+  let finishedBefore = 0; // finished answers in the list when this one began
+  let measuring = false;
+
+  function contentHeight(block) {
+    const style = getComputedStyle(block);
+    const edges = ["paddingTop", "paddingBottom", "borderTopWidth", "borderBottomWidth"];
+    return block.getBoundingClientRect().height - edges.reduce((sum, edge) => sum + parseFloat(style[edge]), 0);
+  }
+
+  function measure() {
+    measuring = false;
+    const live = document.getElementById(`answer-${current}`);
+    if (!live) return;
+    const frozen = live.querySelector(".md-frozen").children;
+    for (; frozenMeasured < frozen.length; frozenMeasured++) heights[frozenMeasured] = contentHeight(frozen[frozenMeasured]);
+    heights.length = frozenMeasured;
+    for (const block of live.querySelector(".md-tail").children) {
+      if (!block.matches(".md-pending, .cursor")) heights.push(contentHeight(block));
+    }
+  }
+
+  function carryHeights() {
+    if (list()?.querySelector(".chatui-md.streaming")) return; // still streaming
+    const answers = document.querySelectorAll(FINISHED);
+    if (answers.length === finishedBefore) return; // React has not added it yet
+    const blocks = answers[answers.length - 1]?.children || [];
+    if (answers.length === finishedBefore + 1 && Math.abs(blocks.length - heights.length) <= 1) {
+      for (let i = 0; i < blocks.length && i < heights.length; i++) {
+        blocks[i].style.containIntrinsicSize = `auto ${heights[i]}px`;
+        blocks[i].style.contentVisibility = "auto";
+      }
+    }
+    heights = []; // used, or the answer went away (another conversation)
+  }
+
   // A new answer: pin, keep typing in the composer, and route stream() calls to this answer.
   let current = null;
   let lastTail = ""; // the tail's last HTML, which a re-rendered tail may partly keep
   chatui.begin = (answerId) => {
     current = answerId;
     lastTail = "";
+    heights = [];
+    frozenMeasured = 0;
+    finishedBefore = document.querySelectorAll(FINISHED).length;
     setPinned(true);
     follow();
     document.getElementById("composer")?.focus();
@@ -95,7 +145,10 @@
   function apply(root, frozenHtml, tailHtml, pendingText, appendPending, allFrozenHtml) {
     const frozen = root.querySelector(".md-frozen");
     const tail = root.querySelector(".md-tail");
-    if (allFrozenHtml !== undefined) frozen.innerHTML = allFrozenHtml;
+    if (allFrozenHtml !== undefined) {
+      frozen.innerHTML = allFrozenHtml;
+      frozenMeasured = 0;
+    }
     if (frozenHtml) frozen.insertAdjacentHTML("beforeend", frozenHtml);
     let pending = root.querySelector(".md-pending");
     let cursor = root.querySelector(".cursor");
@@ -119,6 +172,10 @@
     pending.remove();
     cursor.remove();
     lastBlock(tail).append(pending, cursor);
+    if (!measuring) {
+      measuring = true;
+      requestAnimationFrame(measure);
+    }
   }
 
   // One streaming update of the current answer (see _StreamWire in chatui/state.py): newly
@@ -127,6 +184,7 @@
   // A page (re)loaded mid-answer: everything so far, then the usual deltas follow.
   chatui.resync = (answerId, frozenHtml, tailHtml, pendingText) => {
     current = answerId;
+    finishedBefore = document.querySelectorAll(FINISHED).length;
     waiting.delete(answerId);
     enqueue([null, tailHtml, pendingText, false, frozenHtml]);
   };

@@ -11,7 +11,7 @@ from __future__ import annotations
 import reflex as rx
 
 from chatui.components.sources import sources_row
-from chatui.components.turn_actions import answer_actions, edit_form, question_actions
+from chatui.components.turn_actions import answer_actions, edit_form, question_actions, question_actions_in_flight
 from chatui.live_answer import LiveAnswer
 from chatui.state import ChatState, Turn
 
@@ -44,6 +44,7 @@ def question_in_flight() -> rx.Component:
     """The question being answered, until it joins the turns with its answer (see LiveAnswer)."""
     return rx.el.div(
         rx.el.div(LiveAnswer.question, class_name="user-text"),
+        question_actions_in_flight(),
         class_name="message user",
         data_testid="message",
         data_role="user",

@@ -31,12 +31,21 @@ def question_actions(turn: Turn) -> rx.Component:
         alternatives(turn, "version"),
         rx.cond(
             turn.stored,
-            rx.icon_button(rx.icon("pencil", size=12), size="1", variant="ghost", color_scheme="gray",
-                           on_click=ChatState.start_edit(turn.id), disabled=ChatState.streaming,
-                           aria_label="Edit and resend", data_testid="edit"),
+            _edit_button(on_click=ChatState.start_edit(turn.id), disabled=ChatState.streaming, data_testid="edit"),
         ),
         class_name="user-actions",
     )
+
+
+def question_actions_in_flight() -> rx.Component:
+    """The question being answered has the row its stored turn will have (editing waits for the
+    answer), so nothing below it moves when it joins the turns."""
+    return rx.el.div(_edit_button(disabled=True), class_name="user-actions")
+
+
+def _edit_button(**props) -> rx.Component:
+    return rx.icon_button(rx.icon("pencil", size=12), size="1", variant="ghost", color_scheme="gray",
+                          aria_label="Edit and resend", **props)
 
 
 def alternatives(turn: Turn, kind: str) -> rx.Component:

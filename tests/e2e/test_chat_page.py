@@ -114,6 +114,15 @@ def test_chat_page_closing_the_tab_aborts_the_upstream(browser, app_url: str, up
     assert record.disconnected_at - closed_at < 5
 
 
+# The answer's first paragraph at the top of the message list, and how far it is below that top.
+FIRST_VISIBLE_LINE = """el => {
+    const top = el.getBoundingClientRect().top;
+    const line = [...el.querySelectorAll('[data-role="assistant"] .chatui-md p')]
+        .find((p) => p.getBoundingClientRect().bottom > top);
+    return [line.textContent, Math.round(line.getBoundingClientRect().top - top)];
+}"""
+
+
 def test_chat_page_scroll_pinning_follows_only_at_the_bottom(page, upstream: FakeUpstream):
     upstream.script(Script(tokens=[f"Line {i} of a long answer.\n\n" for i in range(400)], delay_s=0.01))
     ask(page, "Tell me everything about Quillmate")
@@ -142,16 +151,34 @@ def test_chat_page_scroll_pinning_follows_only_at_the_bottom(page, upstream: Fak
     messages.hover()
     page.mouse.wheel(0, -300)
     page.wait_for_timeout(200)
-    top = messages.evaluate("el => el.scrollTop")
+    seen = messages.evaluate(FIRST_VISIBLE_LINE)
     last_answer(page, "done").wait_for(timeout=15_000)
     page.wait_for_timeout(300)
-    assert messages.evaluate("el => el.scrollTop") == top, "not yanked back when the answer ends"
+    # The final HTML replaces the streamed DOM, with estimated sizes off screen: the reader's line
+    # stays where it was, to the pixel.
+    assert messages.evaluate(FIRST_VISIBLE_LINE) == seen, "not moved when the answer ends"
 
     upstream.script(Script(tokens=["Short answer."]))
     ask(page, "And one more thing?")
     page.locator(DONE).nth(1).wait_for(timeout=10_000)
     page.wait_for_timeout(300)
     assert messages.evaluate(at_bottom), "sending a new message pins"
+
+
+def test_chat_page_pinned_reader_sees_the_end_of_a_long_finished_answer(page, upstream: FakeUpstream):
+    # The final HTML's off-screen blocks start with estimated heights that become real ones as they
+    # are laid out: a pinned reader must still end at the true bottom, on the last line.
+    upstream.script(Script(tokens=[f"Line {i} of a long answer.\n\n```\ncode {i}\n```\n\n" for i in range(150)],
+                           delay_s=0.002))
+    ask(page, "Tell me everything about Quillmate")
+    last_answer(page, "done").wait_for(timeout=15_000)
+    page.wait_for_timeout(500)
+    messages = page.get_by_test_id("messages")
+    assert messages.evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight <= 4")
+    last_line = page.locator(DONE).get_by_text("code 149", exact=True)
+    box, view = last_line.bounding_box(), messages.bounding_box()
+    assert box is not None and view is not None
+    assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], "the last line is in view"
 
 
 def test_chat_page_counters_increase_during_the_stream_then_show_usage(page, upstream: FakeUpstream):
