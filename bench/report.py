@@ -46,7 +46,7 @@ MARGINS_INTRO = ("Marginal bytes per token between answer lengths (flat: no toke
                  "longer; the fixed cost of an answer shows only in the table above):")
 BY_RATE_INTRO = "The same by token rate (fewer tokens per websocket frame at lower rates):"
 SSE_LOAD_INTRO = (
-    "SSE API: async httpx clients on the app's own server (`reflex run --env prod`: granian, one worker process), "
+    "SSE API: aiohttp clients on the app's own server (`reflex run --env prod`: granian, one worker process), "
     "fed by `bench/ticker.py`. Delay = client read minus upstream send; added = over a single stream's median; a step "
     f"holds when all streams complete with p99 added delay ≤ {ADDED_DELAY_LIMIT_MS} ms. Clients, upstream and server "
     "share the 2 cores (their CPU is in the table)."
