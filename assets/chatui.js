@@ -53,7 +53,8 @@
     true,
   );
 
-  // Any change to the list (React updates, streamed text) keeps a pinned reader at the bottom.
+  // Any change to the list (React updates, streamed text) keeps a pinned reader at the bottom; the
+  // one that puts an answer's final HTML in place first gives its blocks their streamed heights.
   new MutationObserver(() => {
     if (heights.length) carryHeights();
     if (pinned) follow();
@@ -103,7 +104,7 @@
     if (list()?.querySelector(".chatui-md.streaming")) return; // still streaming
     const answers = document.querySelectorAll(FINISHED);
     if (answers.length === finishedBefore) return; // React has not added it yet
-    const blocks = answers[answers.length - 1]?.children || [];
+    const blocks = answers[answers.length - 1].children;
     if (answers.length === finishedBefore + 1 && Math.abs(blocks.length - heights.length) <= 1) {
       for (let i = 0; i < blocks.length && i < heights.length; i++) {
         blocks[i].style.containIntrinsicSize = `auto ${heights[i]}px`;

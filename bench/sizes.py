@@ -3,8 +3,8 @@
 What must stay true: the full run keeps the whole `make bench` under about 20 minutes on 2 cores
 (scenarios run one after another, never in parallel), and every size the issue names is measured
 in the full run (>= 30 first tokens, 2,000-token answers at 50/200/1,000 tok/s, a 10,000-token
-answer, 500/2,000/10,000-token wire cost, SSE steps 100, 200, 300, 400, 500..., with 25 and 50 first so
-that a server that holds fewer than 100 streams is still located).
+answer, 500/2,000/10,000-token wire cost, SSE steps 100, 200, 300, 400, 500..., with 25 and 50
+first so that a server that holds fewer than 100 streams is still located).
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class OpenAIChatProvider:
             base_url=base_url,
             max_retries=settings.max_retries,
             timeout=settings.request_timeout_s,
-            http_client=openai.DefaultAioHttpClient(timeout=settings.request_timeout_s),
+            http_client=openai.DefaultAioHttpClient(),  # the SDK passes `timeout` with each request
         )
         host = urlsplit(base_url).netloc if base_url else None
         if host == "api.openai.com":

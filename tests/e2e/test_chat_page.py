@@ -154,8 +154,8 @@ def test_chat_page_scroll_pinning_follows_only_at_the_bottom(page, upstream: Fak
     seen = messages.evaluate(FIRST_VISIBLE_LINE)
     last_answer(page, "done").wait_for(timeout=15_000)
     page.wait_for_timeout(300)
-    # The final HTML replaces the streamed DOM, with estimated sizes off screen: the reader's line
-    # stays where it was, to the pixel.
+    # The final HTML replaces the streamed DOM (its off-screen blocks sized as their streamed twins
+    # were): the reader's line stays where it was, to the pixel.
     assert messages.evaluate(FIRST_VISIBLE_LINE) == seen, "not moved when the answer ends"
 
     upstream.script(Script(tokens=["Short answer."]))
@@ -166,8 +166,8 @@ def test_chat_page_scroll_pinning_follows_only_at_the_bottom(page, upstream: Fak
 
 
 def test_chat_page_pinned_reader_sees_the_end_of_a_long_finished_answer(page, upstream: FakeUpstream):
-    # The final HTML's off-screen blocks start with estimated heights that become real ones as they
-    # are laid out: a pinned reader must still end at the true bottom, on the last line.
+    # The final HTML's off-screen blocks are not laid out, only given their streamed heights: a pinned
+    # reader must still end at the true bottom, on the last line.
     upstream.script(Script(tokens=[f"Line {i} of a long answer.\n\n```\ncode {i}\n```\n\n" for i in range(150)],
                            delay_s=0.002))
     ask(page, "Tell me everything about Quillmate")
