@@ -45,7 +45,7 @@ from chatui.turns import Turn, ms_text, usage_text
 # tabs that were reloaded mid-answer and need the answer so far.
 _running: dict[str, asyncio.Task[Any]] = {}
 _resync_wanted: set[str] = set()
-_stop_asked: set[str] = set()  # cancelled by the person (Stop, Esc, closing the tab), not by a shutdown
+_stop_asked: set[str] = set()  # cancelled by the person (Stop, Esc); else the answer was interrupted
 _fast_lane: set[str] = set()  # tabs whose page listens for stream messages on its websocket
 TAB_CHECK_S = 1.0  # how often a streaming task checks that its tab is still open
 TAB_GONE_CHECKS = 3  # ...and how many checks in a row it must be gone (a reload is not a close)
@@ -236,7 +236,8 @@ class ChatState(ConversationsMixin, rx.State):
                     yield wire.resync()
             outcome = "error" if record.error else "done"
         except asyncio.CancelledError:
-            # Stopped by the person, or interrupted by the server shutting down (a restart).
+            # Stopped by the person, or interrupted: the server shut down, or the tab went away (closed,
+            # or its connection lost; during a shutdown both happen, in either order).
             outcome = "stopped" if token in _stop_asked else "interrupted"
             raise
         finally:
@@ -382,6 +383,5 @@ async def _cancel_when_tab_closes(client_token: str, task: asyncio.Task[Any]) ->
             continue
         gone = gone + 1 if client_token not in namespace.token_to_sid else 0
         if gone >= TAB_GONE_CHECKS:
-            _stop_asked.add(client_token)
-            task.cancel()
+            task.cancel()  # an interrupted answer, not a stopped one: nobody pressed Stop
             return

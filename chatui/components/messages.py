@@ -60,7 +60,7 @@ def assistant_message(turn: Turn) -> rx.Component:
         rx.cond(turn.state == "stopped", rx.el.div("Stopped", class_name="badge-stopped")),
         rx.cond(
             turn.state == "interrupted",
-            rx.el.div("Interrupted by a server restart: regenerate for a full answer.", class_name="badge-stopped"),
+            rx.el.div("Interrupted (the tab closed or the server restarted): regenerate for a full answer.", class_name="badge-stopped"),
         ),
         rx.cond(
             turn.error != "",

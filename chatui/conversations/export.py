@@ -47,7 +47,7 @@ _SNIPPET_CHARS = 300
 _ENDINGS = {
     "streaming": "*Still being written when exported.*",
     "stopped": "*Stopped before the end.*",
-    "interrupted": "*Interrupted: the server restarted while this answer was being written.*",
+    "interrupted": "*Interrupted: the tab closed or the server restarted while this answer was being written.*",
 }
 
 

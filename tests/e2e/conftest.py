@@ -73,10 +73,11 @@ class App:
                 pass
             time.sleep(0.5)
 
-    def stop(self) -> None:
+    def stop(self, crash: bool = False) -> None:
+        """Stop the app: a graceful shutdown (SIGTERM), or a crash (SIGKILL: nothing gets to clean up)."""
         if self._process is None:
             return
-        os.killpg(self._process.pid, signal.SIGTERM)
+        os.killpg(self._process.pid, signal.SIGKILL if crash else signal.SIGTERM)
         try:
             self._process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -84,8 +85,8 @@ class App:
             self._process.wait()
         self._process = None
 
-    def restart(self) -> None:
-        self.stop()
+    def restart(self, crash: bool = False) -> None:
+        self.stop(crash)
         self.start()
 
     def _log(self) -> str:

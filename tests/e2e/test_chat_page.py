@@ -103,15 +103,25 @@ def test_chat_page_escape_stops_the_answer(page, upstream: FakeUpstream):
     last_answer(page, "stopped").wait_for(timeout=5_000)
 
 
-def test_chat_page_closing_the_tab_aborts_the_upstream(browser, app_url: str, upstream: FakeUpstream):
+def test_chat_page_closing_the_tab_aborts_the_upstream_and_keeps_the_answer_as_interrupted(
+    browser, app_url: str, upstream: FakeUpstream
+):
     upstream.script(Script(tokens=["one ", "two"], stall_after=1))
-    tab = Page(browser, app_url, {"width": 800, "height": 600})
-    ask(tab.tab, "Tell me about Quillmate")
-    tab.tab.locator(STREAMING).get_by_text("one", exact=False).wait_for(timeout=10_000)
-    closed_at = time.monotonic()
-    tab.context.close()
-    record = upstream.wait_for_disconnect(timeout=10)
-    assert record.disconnected_at - closed_at < 5
+    tab = Page(browser, app_url, {"width": 1000, "height": 800})  # wide enough for the sidebar
+    try:
+        ask(tab.tab, "Tell me about Quillmate")
+        tab.tab.locator(STREAMING).get_by_text("one", exact=False).wait_for(timeout=10_000)
+        closed_at = time.monotonic()
+        tab.tab.close()
+        record = upstream.wait_for_disconnect(timeout=10)
+        assert record.disconnected_at - closed_at < 5
+        # The same person, in a new tab: the answer is there, interrupted (nobody pressed Stop).
+        again = tab.context.new_page()
+        again.goto(app_url)
+        again.get_by_test_id("conversation").first.click()
+        last_answer(again, "interrupted").get_by_text("one", exact=False).wait_for(timeout=10_000)
+    finally:
+        tab.context.close()
 
 
 # The answer's first paragraph at the top of the message list, and how far it is below that top.

@@ -151,15 +151,18 @@ def test_conversations_a_deleted_conversation_from_an_old_tab_says_so(browser, a
         first.context.close()
 
 
+@pytest.mark.parametrize("crash", [False, True], ids=["restart", "crash"])
 def test_conversations_a_server_restart_mid_answer_keeps_the_partial_answer_as_interrupted(
-    app: App, chat: Page, upstream: FakeUpstream
+    app: App, chat: Page, upstream: FakeUpstream, crash: bool
 ):
+    """Graceful or not, the answer is kept, marked interrupted (not stopped: nobody pressed Stop),
+    and the reloaded tab can ask again."""
     page = chat.tab
     tokens_per_s, seen = 20, 40
     upstream.script(Script(tokens=[f"piece{i} " for i in range(200)], delay_s=1 / tokens_per_s))
     ask(page, "Tell me a long story")
     page.locator(f"{ANSWER}[data-state=streaming]").get_by_text(f"piece{seen}", exact=False).wait_for(timeout=20_000)
-    app.restart()
+    app.restart(crash)
     page.reload()
     page.get_by_test_id("conversation").first.click()
     interrupted = answered(page, state="interrupted")
@@ -168,6 +171,7 @@ def test_conversations_a_server_restart_mid_answer_keeps_the_partial_answer_as_i
     at_least = seen - tokens_per_s * SAVE_EVERY_S - 5
     assert len(words) >= at_least and words == [f"piece{i}" for i in range(len(words))], "the saved part, in order"
     assert interrupted.get_by_test_id("regenerate").is_visible()
+    assert page.get_by_test_id("send").is_visible() and not page.get_by_test_id("stop").is_visible()
 
 
 def test_conversations_two_tabs_writing_to_one_conversation_lose_and_duplicate_nothing(
