@@ -4,6 +4,7 @@ two users kept apart, stale tabs, and a server restart in the middle of an answe
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from chatui.answer_record import SAVE_EVERY_S
 from tests.e2e.conftest import App, Page, ready
@@ -22,7 +23,12 @@ def ask(page, question: str) -> None:
 def answered(page, index: int = -1, state: str = "done"):
     locator = page.locator(f"{ANSWER}[data-state={state}]")
     target = locator.last if index == -1 else locator.nth(index)
-    target.wait_for(timeout=15_000)
+    try:
+        target.wait_for(timeout=15_000)
+    except PlaywrightTimeoutError:
+        shown = page.locator(ANSWER).evaluate_all("els => els.map(e => e.dataset.state)")
+        notices = page.locator(".notice").all_inner_texts()
+        pytest.fail(f"no {state!r} answer within 15 s; the page shows answers {shown}, notices {notices}")
     return target
 
 
@@ -159,7 +165,8 @@ def test_conversations_a_server_restart_mid_answer_keeps_the_partial_answer_as_i
     and the reloaded tab can ask again."""
     page = chat.tab
     tokens_per_s, seen = 20, 40
-    upstream.script(Script(tokens=[f"piece{i} " for i in range(200)], delay_s=1 / tokens_per_s))
+    # Long enough (100 s) that it cannot finish during the restart, however slow the machine.
+    upstream.script(Script(tokens=[f"piece{i} " for i in range(2000)], delay_s=1 / tokens_per_s))
     ask(page, "Tell me a long story")
     page.locator(f"{ANSWER}[data-state=streaming]").get_by_text(f"piece{seen}", exact=False).wait_for(timeout=20_000)
     app.restart(crash)
