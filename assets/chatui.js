@@ -74,44 +74,61 @@
     }
   };
 
-  // The streamed answer's top-level blocks: their content-box heights, measured once a frame
-  // (finished blocks once, the tail's each time), for carryHeights() when the answer ends.
+  // The streamed answer's top-level blocks: their content-box heights and where they are in the
+  // answer, measured once a frame (finished blocks once, the tail's each time), for carryHeights()
+  // when the answer ends; and where the answer was in the viewport at the last measure.
   const FINISHED = '[data-role="assistant"]:not([data-state="streaming"]) .chatui-md';
   let heights = [];
+  let offsets = []; // each block's top, from the answer's top
+  let answerTop = 0;
   let frozenMeasured = 0;
   let finishedBefore = 0; // finished answers in the list when this one began
   let measuring = false;
 
-  function contentHeight(block) {
-    const style = getComputedStyle(block);
+  function box(block) {
+    const rect = block.getBoundingClientRect(), style = getComputedStyle(block);
     const edges = ["paddingTop", "paddingBottom", "borderTopWidth", "borderBottomWidth"];
-    return block.getBoundingClientRect().height - edges.reduce((sum, edge) => sum + parseFloat(style[edge]), 0);
+    return [rect.height - edges.reduce((sum, edge) => sum + parseFloat(style[edge]), 0), rect.top - answerTop];
   }
 
   function measure() {
     measuring = false;
     const live = document.getElementById(`answer-${current}`);
     if (!live) return;
+    answerTop = live.getBoundingClientRect().top;
     const frozen = live.querySelector(".md-frozen").children;
-    for (; frozenMeasured < frozen.length; frozenMeasured++) heights[frozenMeasured] = contentHeight(frozen[frozenMeasured]);
-    heights.length = frozenMeasured;
+    for (; frozenMeasured < frozen.length; frozenMeasured++) {
+      [heights[frozenMeasured], offsets[frozenMeasured]] = box(frozen[frozenMeasured]);
+    }
+    heights.length = offsets.length = frozenMeasured;
     for (const block of live.querySelector(".md-tail").children) {
-      if (!block.matches(".md-pending, .cursor")) heights.push(contentHeight(block));
+      if (!block.matches(".md-pending, .cursor")) {
+        const [height, offset] = box(block);
+        heights.push(height);
+        offsets.push(offset);
+      }
     }
   }
 
+  // Blocks within a screen of the viewport are left alone: they are laid out at once anyway, and
+  // Chrome counts a content-visibility block as skipped until its first frame (its innerText is
+  // empty until then). No layout is read here: that would lay out the whole final HTML.
   function carryHeights() {
     if (list()?.querySelector(".chatui-md.streaming")) return; // still streaming
     const answers = document.querySelectorAll(FINISHED);
     if (answers.length === finishedBefore) return; // React has not added it yet
     const blocks = answers[answers.length - 1].children;
     if (answers.length === finishedBefore + 1 && Math.abs(blocks.length - heights.length) <= 1) {
+      const screen = window.innerHeight;
       for (let i = 0; i < blocks.length && i < heights.length; i++) {
+        const top = answerTop + offsets[i];
+        if (top < 2 * screen && top + heights[i] > -screen) continue;
         blocks[i].style.containIntrinsicSize = `auto ${heights[i]}px`;
         blocks[i].style.contentVisibility = "auto";
       }
     }
     heights = []; // used, or the answer went away (another conversation)
+    offsets = [];
   }
 
   // A new answer: pin, keep typing in the composer, and route stream() calls to this answer.
@@ -121,6 +138,7 @@
     current = answerId;
     lastTail = "";
     heights = [];
+    offsets = [];
     frozenMeasured = 0;
     finishedBefore = document.querySelectorAll(FINISHED).length;
     setPinned(true);

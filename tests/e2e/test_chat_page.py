@@ -189,6 +189,10 @@ def test_chat_page_pinned_reader_sees_the_end_of_a_long_finished_answer(page, up
     box, view = last_line.bounding_box(), messages.bounding_box()
     assert box is not None and view is not None
     assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], "the last line is in view"
+    skips = page.locator(f"{DONE} .chatui-md").last.evaluate(
+        "md => [...md.children].map(block => block.style.contentVisibility === 'auto')"
+    )
+    assert skips[0] and not any(skips[-6:]), "blocks far above skip layout; the ones in view do not"
 
 
 def test_chat_page_counters_increase_during_the_stream_then_show_usage(page, upstream: FakeUpstream):
