@@ -15,6 +15,8 @@
 //   so its blocks skip that work while off screen (content-visibility: auto), each with the exact
 //   height its streamed twin had: the page keeps its height to the pixel and no reader sees a move.
 // - Keyboard and clicks: Esc stops an answer; code "Copy" buttons; citation links open their source.
+//   Enter in the composer before the page is live (the HTML is there, React and the websocket are
+//   not yet) is kept, and sends the question once the page is ready, instead of doing nothing.
 (() => {
   if (window.chatui) return;
   const chatui = (window.chatui = {});
@@ -275,6 +277,30 @@
       document.getElementById("composer")?.focus();
     }
   });
+
+  // Before the page is live, Enter would do nothing (or add a newline): hold it, send when ready.
+  const ready = () => document.querySelector(".layout[data-ready=true]");
+  let held = false;
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.key !== "Enter" || event.shiftKey || event.isComposing || ready()) return;
+      const composer = event.target.closest?.("#composer");
+      if (!composer || !composer.value.trim()) return;
+      event.preventDefault();
+      if (held) return;
+      held = true;
+      composer.form?.setAttribute("data-held", "true"); // shown as "sending when connected"
+      (function sendWhenReady() {
+        if (!ready()) return setTimeout(sendWhenReady, 50);
+        held = false;
+        const form = document.getElementById("composer")?.form; // React may have replaced it
+        form?.removeAttribute("data-held");
+        form?.requestSubmit();
+      })();
+    },
+    true,
+  );
 
   document.addEventListener("click", (event) => {
     const copy = event.target.closest?.(".code-copy");

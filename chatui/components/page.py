@@ -36,7 +36,8 @@ def chat_page() -> rx.Component:
             class_name="page",
         ),
         class_name="layout",
-        # "true" once the page is connected and its state loaded: before that, Enter and clicks do
-        # nothing (the page is server-rendered HTML until then). Tests wait for it.
+        # "true" once the page is connected and its state loaded: before that, clicks do nothing
+        # (the page is server-rendered HTML until then) and chatui.js holds Enter in the composer
+        # until it is. Tests wait for it.
         data_ready=rx.State.is_hydrated,
     )

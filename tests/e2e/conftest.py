@@ -150,8 +150,8 @@ def browser() -> Iterator[object]:
 
 
 def ready(tab) -> None:
-    """Wait until the chat page is hydrated: a key pressed before that would be lost (the page is
-    server-rendered HTML until its websocket is up and its state loaded)."""
+    """Wait until the chat page is hydrated: a click before that would be lost (the page is
+    server-rendered HTML until its websocket is up and its state loaded; only Enter is held)."""
     tab.locator(".layout[data-ready=true]").wait_for(timeout=15_000)
 
 

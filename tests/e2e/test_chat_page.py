@@ -103,6 +103,36 @@ def test_chat_page_escape_stops_the_answer(page, upstream: FakeUpstream):
     last_answer(page, "stopped").wait_for(timeout=5_000)
 
 
+def test_chat_page_enter_before_the_page_is_live_sends_the_question_once_it_is(
+    browser, app_url: str, upstream: FakeUpstream
+):
+    """A quick typist on a slow connection: the HTML is there, the app's JavaScript is not yet."""
+    upstream.script(Script(tokens=["Sent after all."]))
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    held, holding = [], [True]  # the app's scripts, held back until the question is typed
+
+    def hold(route) -> None:
+        held.append(route) if holding else route.continue_()
+
+    context.route(lambda url: url.endswith(".js") and not url.endswith("/chatui.js"), hold)
+    try:
+        tab = context.new_page()
+        tab.goto(app_url, wait_until="commit")
+        composer = tab.locator("#composer")
+        composer.fill("How do I install Quillmate?")
+        composer.press("Enter")
+        assert tab.locator(".layout[data-ready=true]").count() == 0, "the page was not live yet"
+        assert tab.locator(".composer[data-held]").is_visible(), "the page says it will send"
+        holding.clear()
+        while held:
+            held.pop(0).continue_()
+        last_answer(tab, "done").get_by_text("Sent after all.").wait_for(timeout=15_000)
+        assert tab.locator("[data-testid=message][data-role=user]").all_inner_texts() == ["How do I install Quillmate?"]
+        assert composer.input_value() == "" and tab.locator(".composer[data-held]").count() == 0
+    finally:
+        context.close()
+
+
 def test_chat_page_closing_the_tab_aborts_the_upstream_and_keeps_the_answer_as_interrupted(
     browser, app_url: str, upstream: FakeUpstream
 ):
