@@ -58,7 +58,7 @@
   // Any change to the list (React updates, streamed text) keeps a pinned reader at the bottom; the
   // one that puts an answer's final HTML in place first gives its blocks their streamed heights.
   new MutationObserver(() => {
-    if (heights.length) carryHeights();
+    if (measured.length) carryHeights();
     if (pinned) follow();
   }).observe(document.documentElement, {
     childList: true,
@@ -80,8 +80,7 @@
   // answer, measured once a frame (finished blocks once, the tail's each time), for carryHeights()
   // when the answer ends; and where the answer was in the viewport at the last measure.
   const FINISHED = '[data-role="assistant"]:not([data-state="streaming"]) .chatui-md';
-  let heights = [];
-  let offsets = []; // each block's top, from the answer's top
+  let measured = []; // [content-box height, top from the answer's top] per block
   let answerTop = 0;
   let frozenMeasured = 0;
   let finishedBefore = 0; // finished answers in the list when this one began
@@ -99,16 +98,10 @@
     if (!live) return;
     answerTop = live.getBoundingClientRect().top;
     const frozen = live.querySelector(".md-frozen").children;
-    for (; frozenMeasured < frozen.length; frozenMeasured++) {
-      [heights[frozenMeasured], offsets[frozenMeasured]] = box(frozen[frozenMeasured]);
-    }
-    heights.length = offsets.length = frozenMeasured;
+    for (; frozenMeasured < frozen.length; frozenMeasured++) measured[frozenMeasured] = box(frozen[frozenMeasured]);
+    measured.length = frozenMeasured;
     for (const block of live.querySelector(".md-tail").children) {
-      if (!block.matches(".md-pending, .cursor")) {
-        const [height, offset] = box(block);
-        heights.push(height);
-        offsets.push(offset);
-      }
+      if (!block.matches(".md-pending, .cursor")) measured.push(box(block));
     }
   }
 
@@ -120,17 +113,16 @@
     const answers = document.querySelectorAll(FINISHED);
     if (answers.length === finishedBefore) return; // React has not added it yet
     const blocks = answers[answers.length - 1].children;
-    if (answers.length === finishedBefore + 1 && Math.abs(blocks.length - heights.length) <= 1) {
+    if (answers.length === finishedBefore + 1 && Math.abs(blocks.length - measured.length) <= 1) {
       const screen = window.innerHeight;
-      for (let i = 0; i < blocks.length && i < heights.length; i++) {
-        const top = answerTop + offsets[i];
-        if (top < 2 * screen && top + heights[i] > -screen) continue;
-        blocks[i].style.containIntrinsicSize = `auto ${heights[i]}px`;
+      for (let i = 0; i < blocks.length && i < measured.length; i++) {
+        const [height, offset] = measured[i], top = answerTop + offset;
+        if (top < 2 * screen && top + height > -screen) continue;
+        blocks[i].style.containIntrinsicSize = `auto ${height}px`;
         blocks[i].style.contentVisibility = "auto";
       }
     }
-    heights = []; // used, or the answer went away (another conversation)
-    offsets = [];
+    measured = []; // used, or the answer went away (another conversation)
   }
 
   // A new answer: pin, keep typing in the composer, and route stream() calls to this answer.
@@ -139,8 +131,7 @@
   chatui.begin = (answerId) => {
     current = answerId;
     lastTail = "";
-    heights = [];
-    offsets = [];
+    measured = [];
     frozenMeasured = 0;
     finishedBefore = document.querySelectorAll(FINISHED).length;
     setPinned(true);

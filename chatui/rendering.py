@@ -240,8 +240,7 @@ def _is_closed(block: Token, src: str, line_starts: list[int]) -> bool:
     if block.type in ("heading_open", "hr"):
         return True
     if block.type == "fence" and first < end - 1:
-        last = _CLOSING_FENCE.fullmatch(src, line_starts[end - 1], line_starts[end])
-        return last is not None and last[1][0] == block.markup[0] and len(last[1]) >= len(block.markup)
+        return _closes_fence(src, line_starts[end - 1], line_starts[end], block.markup)
     if block.type in ("paragraph_open", "blockquote_open", "table_open") and end < len(line_starts) - 1:
         return not src[line_starts[end] : line_starts[end + 1]].strip(" \t\r\n")
     return False
