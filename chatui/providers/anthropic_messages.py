@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import anthropic
+import httpx2
 
 from chatui.config import Settings
 from chatui.errors import ConfigError, ProviderError
@@ -22,7 +23,8 @@ from chatui.providers.base import (
     ProviderEvent,
     error_detail,
     error_from_status,
-    redact,
+    stopped_mid_answer,
+    stream_broke,
 )
 
 DEFAULT_MODEL = "claude-sonnet-5"
@@ -85,6 +87,8 @@ class AnthropicMessagesProvider:
                         finish = Finish("length")
         except anthropic.APIError as exc:
             raise _translate(exc, mid_stream=True) from exc
+        except httpx2.RequestError as exc:
+            raise stream_broke("Anthropic", exc) from exc
         finally:
             await stream.close()
         yield UsageEvent(input_tokens=input_tokens, output_tokens=output_tokens)
@@ -92,15 +96,9 @@ class AnthropicMessagesProvider:
 
 
 def _translate(exc: anthropic.APIError, *, mid_stream: bool = False) -> ProviderError:
+    if mid_stream:  # an error event inside the stream
+        return stopped_mid_answer("Anthropic", error_detail(exc.body, exc.message))
     if isinstance(exc, anthropic.APIConnectionError):
         return error_from_status("Anthropic", None, str(exc), KEY_VARIABLE)
     status = exc.status_code if isinstance(exc, anthropic.APIStatusError) else None
-    detail = error_detail(exc.body, exc.message)
-    if mid_stream:
-        return ProviderError(
-            f"Anthropic stopped mid-answer: {redact(detail)}. Retry to get a complete answer.",
-            code="provider_stream_error",
-            retryable=True,
-        )
-    return error_from_status("Anthropic", status or 500, detail, KEY_VARIABLE)
-
+    return error_from_status("Anthropic", status or 500, error_detail(exc.body, exc.message), KEY_VARIABLE)

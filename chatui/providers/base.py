@@ -8,7 +8,9 @@ stay true for every provider:
 - The upstream HTTP response is closed in `finally`, so a consumer that stops early (Stop, client
   disconnect, task cancel) closes it at once; `CancelledError` is never swallowed.
 - Failures raise a `ProviderError` subclass whose message says how to fix it. The SDK may retry
-  before the first token; nothing is retried after it (that would duplicate tokens).
+  before the first token; nothing is retried after it (that would duplicate tokens). A failure
+  after the stream started (an error event, a cut connection, a read timeout) is a retryable
+  `provider_stream_error` (`stopped_mid_answer`), never an SDK or httpx2 exception.
 - A missing key raises `ConfigError` naming the variable, when the provider is built, never at import.
 - A provider owns one SDK client (a connection pool, so requests reuse connections); the registry
   keeps one provider per event loop and configuration, and `aclose()` releases it.
@@ -20,6 +22,8 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
+
+import httpx2
 
 from chatui.errors import (
     ProviderAuthError,
@@ -98,6 +102,26 @@ def error_detail(body: object, fallback: str) -> str:
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return error["message"]
     return fallback
+
+
+def stream_broke(vendor: str, exc: httpx2.RequestError) -> ProviderError:
+    """A read that failed after the stream started.
+
+    Both SDKs stream over httpx2 and let its read errors through unmapped once the body is being
+    read (a cut connection, a stalled upstream), so providers catch them around their loops.
+    """
+    if isinstance(exc, httpx2.TimeoutException):
+        return stopped_mid_answer(vendor, "nothing came within the read timeout (CHATUI_REQUEST_TIMEOUT_S)")
+    return stopped_mid_answer(vendor, f"the connection broke ({type(exc).__name__}: {exc})")
+
+
+def stopped_mid_answer(vendor: str, why: str) -> ProviderError:
+    """A failure after the stream started: the partial answer stands, and retrying may help."""
+    return ProviderError(
+        f"{vendor} stopped mid-answer: {redact(why).rstrip('.')}. Retry to get a complete answer.",
+        code="provider_stream_error",
+        retryable=True,
+    )
 
 
 def error_from_status(vendor: str, status: int | None, detail: str, key_variable: str) -> ProviderError:

@@ -15,7 +15,9 @@ What must stay true:
   cancels the other (the sse-starlette shape).
 - Non-stream requests (`"stream"` absent or false) get one JSON completion of all `tokens`, after the summed
   delays, or the `http_error`; `error_after`, `stall_after` and `split_utf8` apply to streams only.
-- `error_after`/`stall_after` beyond the token count mean: all tokens, then the error/stall.
+- `error_after`/`stall_after`/`drop_after` beyond the token count mean: all tokens, then the
+  error/stall/drop. A drop ends the connection without the end of the chunked body, as a crashed
+  upstream or a cut network does (uvicorn logs it as an error in the app: that is the drop).
 - `stop()` ends stalled streams with a clean end of body (leaving `completed_at` None), so shutdown never
   waits on a client.
 """
@@ -33,6 +35,10 @@ from dataclasses import dataclass, field
 from tests.servers import ServerThread
 
 
+class DroppedConnection(Exception):
+    """Raised inside the fake's app on purpose: uvicorn then closes the connection mid-body."""
+
+
 @dataclass
 class Script:
     tokens: list[str] = field(default_factory=lambda: ["Hello", ",", " world", "!"])
@@ -41,6 +47,7 @@ class Script:
     http_error: int | None = None  # answer this status with the vendor's error body instead of streaming
     error_after: int | None = None  # after this many tokens send the vendor's mid-stream error, end the body
     stall_after: int | None = None  # after this many tokens send nothing more until the client goes away
+    drop_after: int | None = None  # after this many tokens close the connection mid-body (no end of body)
     split_utf8: bool = False  # write each SSE event in two writes, cut inside a multi-byte character if any
     finish_reason: str = "stop"  # "stop" | "length" (Anthropic: end_turn | max_tokens)
     include_usage: bool = True  # OpenAI: final usage chunk, only if the request asked for it too
@@ -110,7 +117,9 @@ class _Events:
         self.model = rec.body.get("model", "fake-model")
         s = self.s
         # How the stream ends, and after how many tokens: the earlier of stall/error wins, else all tokens.
-        if s.stall_after is not None and (s.error_after is None or s.stall_after <= s.error_after):
+        if s.drop_after is not None:
+            self.ending, self.cut = "drop", s.drop_after
+        elif s.stall_after is not None and (s.error_after is None or s.stall_after <= s.error_after):
             self.ending, self.cut = "stall", s.stall_after
         elif s.error_after is not None:
             self.ending, self.cut = "error", s.error_after
@@ -356,6 +365,8 @@ class FakeUpstream:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             async for event in getattr(events, rec.vendor)():
                 await write(event.encode(), more_body=True)
+            if events.ending == "drop":
+                raise DroppedConnection(f"dropped after {rec.tokens_sent} tokens, as scripted")
             if events.ending == "stall":
                 await self._stopping.wait()  # only stop() releases a stall; completed_at stays None
             else:
@@ -380,4 +391,4 @@ class FakeUpstream:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         for task in done:
-            task.result()  # surface a bug in the fake as a server error, not a silent hang
+            task.result()  # a scripted drop, or a bug in the fake as a server error, not a silent hang

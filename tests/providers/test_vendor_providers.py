@@ -103,6 +103,39 @@ async def test_provider_mid_stream_error_keeps_partial_tokens_then_raises(
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
+async def test_provider_connection_dropped_mid_answer_keeps_partial_tokens_then_raises(
+    upstream: FakeUpstream, vendor: str
+):
+    upstream.script(Script(tokens=["one ", "two ", "three"], drop_after=2))
+    seen: list = []
+    with pytest.raises(ProviderError) as caught:
+        async for event in make_provider(vendor, vendor_settings(upstream)).stream(REQUEST):
+            seen.append(event)
+    assert texts(seen) == "one two "
+    assert caught.value.code == "provider_stream_error"
+    assert caught.value.retryable
+    assert "stopped mid-answer: the connection broke" in caught.value.message
+    assert len(upstream.requests) == 1, "nothing is retried after the first token"
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_provider_upstream_silent_past_the_read_timeout_raises_naming_the_setting(
+    upstream: FakeUpstream, vendor: str
+):
+    upstream.script(Script(tokens=["one ", "two ", "three"], stall_after=1))
+    seen: list = []
+    provider = make_provider(vendor, vendor_settings(upstream, request_timeout_s=0.5))
+    with pytest.raises(ProviderError) as caught:
+        async for event in provider.stream(REQUEST):
+            seen.append(event)
+    assert texts(seen) == "one "
+    assert caught.value.code == "provider_stream_error"
+    assert caught.value.retryable
+    assert "CHATUI_REQUEST_TIMEOUT_S" in caught.value.message
+    assert len(upstream.requests) == 1
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
 @pytest.mark.parametrize("status", [429, 500, 529])
 async def test_provider_retries_before_the_first_token_without_duplicates(
     upstream: FakeUpstream, vendor: str, status: int
