@@ -157,3 +157,18 @@ def start_app(openai_base_url: str, log_dir: Path) -> tuple[ServerProcess, str]:
         log=log_dir / "chatui.log", timeout_s=START_TIMEOUT_S,
     )
     return server.start(), url
+
+
+def start_relay(openai_base_url: str, log_dir: Path) -> tuple[ServerProcess, str]:
+    """`bench/relay.py` (scenario 4's floor) under granian, one worker, on a free port; (server, url)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    granian = str(Path(sys.executable).with_name("granian"))
+    server = ServerProcess(
+        "bare SSE relay (granian)",
+        [granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+         "bench.relay:app"],
+        cwd=REPO, env=dict(os.environ, RELAY_UPSTREAM=openai_base_url), ready=[f"{url}/health"],
+        log=log_dir / "relay.log",
+    )
+    return server.start(), url

@@ -177,6 +177,10 @@ def _main(results: Path, out: Path) -> None:
         ax.plot(xs, [s["added_delay_ms"]["p99"] for s in steps], marker="o", label="added delay p99 (ms)",
                 color=COLORS["chatui"])
         ax.plot(xs, [s["delay_ms"]["median"] for s in steps], marker=".", label="delay p50 (ms)", color="#6b7280")
+        relay = data.get("relay_steps") or []
+        if relay:
+            ax.plot([s["streams"] for s in relay], [s["added_delay_ms"]["p99"] for s in relay], marker="o",
+                    linestyle="--", label="bare relay: added delay p99 (ms)", color="#9ca3af")
         ax.axhline(50, color="#d1d5db", linestyle="--", linewidth=1)
         ax.set_yscale("log")
         ax.set_xlabel("concurrent SSE streams at 50 tok/s")

@@ -42,6 +42,7 @@ class BenchRecord:
     browser_runs: list[AnswerRun] = field(default_factory=list)
     sse_runs: list[SseRun] = field(default_factory=list)
     sse_steps: list[LoadStep] = field(default_factory=list)
+    relay_steps: list[LoadStep] = field(default_factory=list)  # the same steps on bench/relay.py: the floor
     ui_steps: list[LoadStep] = field(default_factory=list)
     markdown: list[MarkdownResult] = field(default_factory=list)
     peers: dict[str, str] = field(default_factory=dict)  # name -> version, or why it did not run

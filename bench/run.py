@@ -4,7 +4,8 @@ Order, so that nothing measured shares the two cores with anything else measured
 1. the fake upstream (own process) and the chatui app (`reflex run --env prod`, copied to bench/.work)
    -> the browser suite (scenarios 1-3), the SSE floor, the UI half of scenario 4;
 2. each peer app in turn -> the same browser suite (scenario 7);
-3. the ticker upstream and a second start of the app pointed at it -> SSE concurrency (scenario 4);
+3. the ticker upstream and a second start of the app pointed at it -> SSE concurrency (scenario 4),
+   then the bare relay (`bench/relay.py`) on the same ticker -> the same steps: the stack's floor;
 4. the Markdown renderer in this process (scenario 5); scenario 6's table is read, not run.
 A scenario that fails is recorded with its error and the run goes on; the exit status is 1 then.
 Logs of every server: bench/.work/logs/.
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from bench import sizes as sizes_module
 from bench.browser import ChatTarget
-from bench.harness import REPO, WORK, ServerProcess, free_port, start_app
+from bench.harness import REPO, WORK, ServerProcess, free_port, start_app, start_relay
 from bench.record import BenchRecord, Environment
 
 RESULTS = REPO / "bench" / "results"
@@ -194,14 +195,22 @@ def run(sizes: sizes_module.Sizes) -> BenchRecord:
             server, url = start_app(f"http://127.0.0.1:{port}/v1", LOGS)
             return server, ChatTarget("chatui", url, "", "")
 
+        def start_relay_on_ticker() -> tuple[ServerProcess, ChatTarget]:
+            server, url = start_relay(f"http://127.0.0.1:{port}/v1", LOGS)
+            return server, ChatTarget("relay", url, "", "")
+
         with ticker:
-            app = _Served(record, "the chatui app (on the ticker)", start_on_ticker)
-            try:
-                app.attempt("SSE concurrency", lambda server, target: record.sse_steps.extend(concurrency.sse_steps(
-                    target.url, sizes.sse_steps, sizes.sse_tokens, server_session=server.session_id,
-                    upstream_session=ticker.session_id, log=_log)))
-            finally:
-                app.stop()
+            for name, start, steps in (("the chatui app (on the ticker)", start_on_ticker, record.sse_steps),
+                                       ("the bare SSE relay (on the ticker)", start_relay_on_ticker, record.relay_steps)):
+                _log(f"  {name}:")
+                served = _Served(record, name, start)
+                try:
+                    served.attempt(f"SSE concurrency on {name}", lambda server, target, steps=steps: steps.extend(
+                        concurrency.sse_steps(target.url, sizes.sse_steps, sizes.sse_tokens,
+                                              server_session=server.session_id,
+                                              upstream_session=ticker.session_id, log=_log)))
+                finally:
+                    served.stop()
 
     _attempt(record, "SSE concurrency", sse_load)
     _phase(record, "scenario 5: Markdown")
