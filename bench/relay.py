@@ -22,6 +22,7 @@ import json
 import os
 
 import aiohttp
+from starlette.types import Receive, Scope, Send
 
 _HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]
 _REQUEST = {"model": "relay", "messages": [{"role": "user", "content": "relay"}], "stream": True,
@@ -30,7 +31,7 @@ _DONE = b'event: done\ndata: {"finish_reason":"stop"}\n\n'
 _session: aiohttp.ClientSession | None = None
 
 
-async def app(scope, receive, send) -> None:  # noqa: ANN001 (plain ASGI)
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
     global _session
     if scope["type"] == "lifespan":
         while True:
