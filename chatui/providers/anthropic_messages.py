@@ -2,13 +2,19 @@
 
 Text comes from `content_block_delta` events of type `text_delta`; input tokens from
 `message_start`, output tokens and the stop reason from `message_delta` (cumulative); `ping` and
-block boundaries carry nothing for chatui. An `error` event mid-stream (e.g. overloaded) is raised
-by the SDK and becomes a retryable `ProviderError` after the partial text. The stream is closed
-in `finally` (see `base` for the contract every provider keeps).
+block boundaries carry nothing for chatui. An `error` event mid-stream (e.g. overloaded) becomes
+a retryable `ProviderError` after the partial text. The stream is closed when the `async with`
+ends, however it ends (see `base` for the contract every provider keeps).
+
+As in `openai_chat`, the SDK builds, authenticates and retries the request
+(`messages.with_streaming_response`), and the body is read as plain JSON through chatui's SSE
+decoder: the SDK's typed stream builds a pydantic model per event, which costs more than the rest
+of the server's work on a token.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import anthropic
@@ -26,6 +32,7 @@ from chatui.providers.base import (
     stopped_mid_answer,
     stream_broke,
 )
+from chatui.sse import aiter_sse
 
 DEFAULT_MODEL = "claude-sonnet-5"
 KEY_VARIABLE = "ANTHROPIC_API_KEY"
@@ -60,44 +67,52 @@ class AnthropicMessagesProvider:
         return cls(client, model or settings.model or DEFAULT_MODEL)
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[ProviderEvent]:
+        input_tokens = output_tokens = 0
+        finish = Finish("stop")
         try:
-            stream = await self._client.messages.create(
+            async with self._client.messages.with_streaming_response.create(
                 model=self.model,
                 system=request.system,
                 messages=[{"role": m.role, "content": m.content} for m in request.messages],
                 max_tokens=request.max_tokens,
                 stream=True,
-            )
+            ) as response:
+                async for event in aiter_sse(response.http_response.aiter_raw()):
+                    data = _json(event.data)
+                    kind = data.get("type", event.event)
+                    if kind == "content_block_delta":
+                        delta = data.get("delta") or {}
+                        if delta.get("type") == "text_delta" and (text := delta.get("text")):
+                            yield TokenEvent(text=text)
+                    elif kind == "message_start":
+                        usage = (data.get("message") or {}).get("usage") or {}
+                        input_tokens = usage.get("input_tokens") or 0
+                        output_tokens = usage.get("output_tokens") or 0
+                    elif kind == "message_delta":
+                        output_tokens = (data.get("usage") or {}).get("output_tokens") or output_tokens
+                        if (data.get("delta") or {}).get("stop_reason") == "max_tokens":
+                            finish = Finish("length")
+                    elif kind == "error":
+                        why = error_detail(data, "an error event without a message")
+                        raise stopped_mid_answer("Anthropic", why)
         except anthropic.APIError as exc:
             raise _translate(exc) from exc
-
-        input_tokens = output_tokens = 0
-        finish = Finish("stop")
-        try:
-            async for event in stream:
-                if event.type == "content_block_delta":
-                    if event.delta.type == "text_delta" and event.delta.text:
-                        yield TokenEvent(text=event.delta.text)
-                elif event.type == "message_start":
-                    input_tokens = event.message.usage.input_tokens
-                    output_tokens = event.message.usage.output_tokens
-                elif event.type == "message_delta":
-                    output_tokens = event.usage.output_tokens
-                    if event.delta.stop_reason == "max_tokens":
-                        finish = Finish("length")
-        except anthropic.APIError as exc:
-            raise _translate(exc, mid_stream=True) from exc
         except httpx2.RequestError as exc:
             raise stream_broke("Anthropic", exc) from exc
-        finally:
-            await stream.close()
         yield UsageEvent(input_tokens=input_tokens, output_tokens=output_tokens)
         yield finish
 
 
-def _translate(exc: anthropic.APIError, *, mid_stream: bool = False) -> ProviderError:
-    if mid_stream:  # an error event inside the stream
-        return stopped_mid_answer("Anthropic", error_detail(exc.body, exc.message))
+def _json(data: str) -> dict:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        raise stopped_mid_answer("Anthropic", f"it sent an event that is not JSON ({data[:80]!r})") from None
+    return value if isinstance(value, dict) else {}
+
+
+def _translate(exc: anthropic.APIError) -> ProviderError:
+    """A failure before the stream started (the SDK has retried what can be retried)."""
     if isinstance(exc, anthropic.APIConnectionError):
         return error_from_status("Anthropic", None, str(exc), KEY_VARIABLE)
     status = exc.status_code if isinstance(exc, anthropic.APIStatusError) else None
