@@ -87,52 +87,32 @@ async def test_openai_provider_without_usage_leaves_the_estimate_to_the_pipeline
     assert texts(events) == "Hello, world!"
 
 
+# How a stream can fail after it started: the script, the text that came first, what the message says.
+MID_STREAM_FAILURES = {
+    "error event": (Script(tokens=["one ", "two ", "three"], error_after=2), {}, "one two ", "stopped mid-answer"),
+    "connection dropped": (Script(tokens=["one ", "two ", "three"], drop_after=2), {}, "one two ",
+                           "stopped mid-answer: the connection broke"),
+    "silent past the read timeout": (Script(tokens=["one ", "two ", "three"], stall_after=1),
+                                     {"request_timeout_s": 0.5}, "one ", "CHATUI_REQUEST_TIMEOUT_S"),
+}
+
+
 @pytest.mark.parametrize("vendor", VENDORS)
-async def test_provider_mid_stream_error_keeps_partial_tokens_then_raises(
-    upstream: FakeUpstream, vendor: str
+@pytest.mark.parametrize("failure", MID_STREAM_FAILURES)
+async def test_provider_failure_mid_stream_keeps_partial_tokens_then_raises_a_retryable_error(
+    upstream: FakeUpstream, vendor: str, failure: str
 ):
-    upstream.script(Script(tokens=["one ", "two ", "three"], error_after=2))
+    script, overrides, text_before, message = MID_STREAM_FAILURES[failure]
+    upstream.script(script)
     seen: list = []
     with pytest.raises(ProviderError) as caught:
-        async for event in make_provider(vendor, vendor_settings(upstream)).stream(REQUEST):
+        async for event in make_provider(vendor, vendor_settings(upstream, **overrides)).stream(REQUEST):
             seen.append(event)
-    assert texts(seen) == "one two "
+    assert texts(seen) == text_before
     assert caught.value.code == "provider_stream_error"
     assert caught.value.retryable
+    assert message in caught.value.message
     assert len(upstream.requests) == 1, "nothing is retried after the first token"
-
-
-@pytest.mark.parametrize("vendor", VENDORS)
-async def test_provider_connection_dropped_mid_answer_keeps_partial_tokens_then_raises(
-    upstream: FakeUpstream, vendor: str
-):
-    upstream.script(Script(tokens=["one ", "two ", "three"], drop_after=2))
-    seen: list = []
-    with pytest.raises(ProviderError) as caught:
-        async for event in make_provider(vendor, vendor_settings(upstream)).stream(REQUEST):
-            seen.append(event)
-    assert texts(seen) == "one two "
-    assert caught.value.code == "provider_stream_error"
-    assert caught.value.retryable
-    assert "stopped mid-answer: the connection broke" in caught.value.message
-    assert len(upstream.requests) == 1, "nothing is retried after the first token"
-
-
-@pytest.mark.parametrize("vendor", VENDORS)
-async def test_provider_upstream_silent_past_the_read_timeout_raises_naming_the_setting(
-    upstream: FakeUpstream, vendor: str
-):
-    upstream.script(Script(tokens=["one ", "two ", "three"], stall_after=1))
-    seen: list = []
-    provider = make_provider(vendor, vendor_settings(upstream, request_timeout_s=0.5))
-    with pytest.raises(ProviderError) as caught:
-        async for event in provider.stream(REQUEST):
-            seen.append(event)
-    assert texts(seen) == "one "
-    assert caught.value.code == "provider_stream_error"
-    assert caught.value.retryable
-    assert "CHATUI_REQUEST_TIMEOUT_S" in caught.value.message
-    assert len(upstream.requests) == 1
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
