@@ -14,7 +14,6 @@ of the server's work on a token.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 import anthropic
@@ -29,6 +28,7 @@ from chatui.providers.base import (
     ProviderEvent,
     error_detail,
     error_from_status,
+    event_json,
     stopped_mid_answer,
     stream_broke,
 )
@@ -78,7 +78,7 @@ class AnthropicMessagesProvider:
                 stream=True,
             ) as response:
                 async for event in aiter_sse(response.http_response.aiter_raw()):
-                    data = _json(event.data)
+                    data = event_json("Anthropic", event.data)
                     kind = data.get("type", event.event)
                     if kind == "content_block_delta":
                         delta = data.get("delta") or {}
@@ -101,14 +101,6 @@ class AnthropicMessagesProvider:
             raise stream_broke("Anthropic", exc) from exc
         yield UsageEvent(input_tokens=input_tokens, output_tokens=output_tokens)
         yield finish
-
-
-def _json(data: str) -> dict:
-    try:
-        value = json.loads(data)
-    except ValueError:
-        raise stopped_mid_answer("Anthropic", f"it sent an event that is not JSON ({data[:80]!r})") from None
-    return value if isinstance(value, dict) else {}
 
 
 def _translate(exc: anthropic.APIError) -> ProviderError:

@@ -18,6 +18,7 @@ stay true for every provider:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -113,6 +114,16 @@ def stream_broke(vendor: str, exc: httpx2.RequestError) -> ProviderError:
     if isinstance(exc, httpx2.TimeoutException):
         return stopped_mid_answer(vendor, "nothing came within the read timeout (CHATUI_REQUEST_TIMEOUT_S)")
     return stopped_mid_answer(vendor, f"the connection broke ({type(exc).__name__}: {exc})")
+
+
+def event_json(vendor: str, data: str) -> dict:
+    """The JSON object a stream event carries ({} for any other JSON value): the providers read
+    events as plain JSON, and an event that is not JSON ends the stream as a mid-stream error."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        raise stopped_mid_answer(vendor, f"it sent an event that is not JSON ({data[:80]!r})") from None
+    return value if isinstance(value, dict) else {}
 
 
 def stopped_mid_answer(vendor: str, why: str) -> ProviderError:

@@ -23,7 +23,6 @@ extra): the same requests, timeouts and proxy settings, with a C HTTP parser und
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -39,11 +38,12 @@ from chatui.providers.base import (
     ProviderEvent,
     error_detail,
     error_from_status,
+    event_json,
     redact,
     stopped_mid_answer,
     stream_broke,
 )
-from chatui.sse import SSEDecoder
+from chatui.sse import aiter_sse
 
 DEFAULT_MODEL = "gpt-5.4-mini"
 KEY_VARIABLE = "OPENAI_API_KEY"
@@ -131,22 +131,13 @@ async def _chunks(body: AsyncIterator[bytes]) -> AsyncIterator[dict]:
     Servers end the body right after `[DONE]` (usually in the same packet), so the connection
     is normally back in the pool when the response is closed; if not, it is closed instead.
     """
-    decoder = SSEDecoder()
-    async for data in body:
-        for event in decoder.feed(data):
-            if event.data.startswith("[DONE]"):
-                return
-            try:
-                chunk = json.loads(event.data)
-            except ValueError:
-                why = f"it sent an event that is not JSON ({event.data[:80]!r})"
-                raise stopped_mid_answer("OpenAI", why) from None
-            if not isinstance(chunk, dict):
-                continue
-            if error := chunk.get("error"):
-                why = error_detail({"error": error}, "an error event without a message")
-                raise stopped_mid_answer("OpenAI", why)
-            yield chunk
+    async for event in aiter_sse(body):
+        if event.data.startswith("[DONE]"):
+            return
+        chunk = event_json("OpenAI", event.data)
+        if error := chunk.get("error"):
+            raise stopped_mid_answer("OpenAI", error_detail({"error": error}, "an error event without a message"))
+        yield chunk
 
 
 def _translate(exc: openai.APIError) -> ProviderError:
