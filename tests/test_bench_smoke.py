@@ -2,8 +2,8 @@
 
 The benchmark itself is not a test (see bench/README.md); this only checks that its non-browser
 parts still run against the current code: the SSE concurrency step (scenario 4: the ticker upstream,
-chatui's API served in this process, async httpx clients, then the bare relay under granian), the Markdown comparison (scenario 5),
-saving and reloading the results, and writing RESULTS.md.
+chatui's API served in this process, aiohttp clients, then the bare relay under granian), the
+Markdown comparison (scenario 5), saving and reloading the results, and writing RESULTS.md.
 """
 
 from __future__ import annotations

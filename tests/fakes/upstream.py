@@ -116,7 +116,7 @@ class _Events:
         self.rec, self.s = rec, rec.script
         self.model = rec.body.get("model", "fake-model")
         s = self.s
-        # How the stream ends, and after how many tokens: the earlier of stall/error wins, else all tokens.
+        # How the stream ends, and after how many tokens: a drop, else the earlier of stall/error, else all tokens.
         if s.drop_after is not None:
             self.ending, self.cut = "drop", s.drop_after
         elif s.stall_after is not None and (s.error_after is None or s.stall_after <= s.error_after):
