@@ -74,8 +74,8 @@ class ConversationsMixin(rx.State, mixin=True):
         return type(self).refresh_conversations
 
     @rx.event
-    def new_chat(self):
-        if self.streaming:  # type: ignore[attr-defined]
+    async def new_chat(self):
+        if await self._answering():  # type: ignore[attr-defined]
             return
         self.conversation_id, self.conversation_title = "", ""
         self.turns, self.notice = [], ""  # type: ignore[attr-defined]
@@ -83,7 +83,7 @@ class ConversationsMixin(rx.State, mixin=True):
 
     @rx.event
     async def open_conversation(self, conversation_id: str):
-        if self.streaming:  # type: ignore[attr-defined]
+        if await self._answering():  # type: ignore[attr-defined]
             return
         try:
             detail = await conversation_store().get_conversation(self._user(), conversation_id)
@@ -158,7 +158,7 @@ class ConversationsMixin(rx.State, mixin=True):
 
     @rx.event
     async def show_alternative(self, message_id: str):
-        if self.streaming or not message_id:  # type: ignore[attr-defined]
+        if not message_id or await self._answering():  # type: ignore[attr-defined]
             return
         try:
             detail = await conversation_store().select_alternative(self._user(), message_id)

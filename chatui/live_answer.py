@@ -1,15 +1,21 @@
-"""The answer in flight as the page shows it: phase, label, sources, error, whether tokens came.
+"""The answer in flight as the page shows it: whether there is one, its id, phase, label, sources,
+error, whether tokens came.
 
 A Reflex state of its own, apart from `ChatState`, because the browser re-renders every component
 that reads a state whenever any of that state's vars changes. The conversation (`ChatState.turns`)
-is the page's largest part; if these fields lived beside it, every phase change, source list and
-counter refresh would re-render the whole conversation, and the next token would wait for that
-(measured: up to 35 ms on a page with ten answers). Here they re-render only the answer in flight.
+is the page's largest part; if these fields lived beside it, asking, every phase change and source
+list would re-render the whole conversation, and the first token would wait for that (measured:
+the first token reached the page 10-40 ms late on a page with ten answers, all of it waiting for
+the page to finish re-rendering the conversation and the answer's phases). Here they re-render
+only the answer in flight, the composer's Send/Stop and the few buttons that wait for the answer
+(see `chatui.components.turn_actions.while_idle`).
 The live counters change a few times a second, so they are not state at all: they travel with the
 answer's text (`chatui.stream_wire`).
 
-What must stay true: these are display fields, folded from pipeline events by `_apply` (private,
-so that no browser can call it as an event); nothing here decides anything.
+What must stay true: `ChatState` starts an answer only when `streaming` is false, and
+the conversation (`ChatState`) does not change when an answer starts, only when it ends. The rest
+are display fields, folded from pipeline events by `_apply` (private, so that no browser can call
+it as an event).
 `ChatState` changes them inside its `async with self` blocks (`await self.get_state(LiveAnswer)`).
 The answer's text is not here (see `chatui.stream_wire`).
 """
@@ -30,6 +36,8 @@ OUTCOME_STATUS = {
 
 
 class LiveAnswer(rx.State):
+    streaming: bool = False  # an answer is in flight (there is at most one per tab)
+    answer_id: str = ""  # ...and its id, which routes its streamed text (see chatui.stream_wire)
     # The question just asked, shown here until it joins the conversation with its answer: asking
     # must not re-render the conversation either (it would, right before the first token).
     question: str = ""
@@ -40,7 +48,8 @@ class LiveAnswer(rx.State):
     error: str = ""
     has_tokens: bool = False
 
-    def _begin(self, question: str = "") -> None:
+    def _begin(self, answer_id: str, question: str = "") -> None:
+        self.streaming, self.answer_id = True, answer_id
         self.question = question
         self.phase, self.status = "retrieval", "Searching docs…"
         self.label = self.error = ""
@@ -69,6 +78,7 @@ class LiveAnswer(rx.State):
 
     def _end(self, outcome: str) -> None:
         """The answer is now a turn of the conversation: only the announcement stays."""
+        self.streaming = False
         self.phase, self.status = "", OUTCOME_STATUS[outcome]
         self.question = ""
         self.sources = []

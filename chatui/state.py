@@ -6,8 +6,10 @@ What must stay true:
 
 - Flat wire cost: the answer in flight is not a state var. Its text and live counters reach the
   browser as messages carrying only what changed (`chatui.stream_wire`), on the page's websocket;
-  the counters at most every `COUNTERS_S`. Its phase and sources are `LiveAnswer`, a state of their
-  own; the conversation (`turns`) changes when an answer starts and when it ends.
+  the counters at most every `COUNTERS_S`. Whether it is in flight, its phase and sources are
+  `LiveAnswer`, a state of its own: asking a question must not touch this state, whose `turns` the
+  browser re-renders whole on any change (only Retry and Edit change `turns` as they start, to
+  drop what they replace). The answer joins `turns` when it ends.
 - Stop cancels the streaming task; cancellation reaches the provider, which closes the upstream
   response at once. Closing the tab does the same within a few seconds (a watchdog).
 - Nothing the user typed is lost: the composer is cleared only once a question is accepted, and a
@@ -60,17 +62,13 @@ class ChatState(ConversationsMixin, rx.State):
     collection: str = ""  # the knowledge base questions go to ("" = CHATUI_COLLECTION)
     collections: list[str] = []
 
-    # The answer in flight: whether there is one, and its id (the rest: see the module docstring).
-    streaming: bool = False
-    answer_id: str = ""
-
     @rx.event(background=True)
     async def ask(self, form_data: dict[str, Any]):
         question = str(form_data.get("question", ""))
         if not question.strip():
             return  # a blank message is not sent
         async with self:
-            if self.streaming:
+            if await self._answering():
                 return
             history = self._history()
             try:
@@ -79,10 +77,11 @@ class ChatState(ConversationsMixin, rx.State):
             except ChatUIError as exc:
                 await self._recover(exc)  # says what happened; the text stays in the composer
                 return
-            self.notice = ""
-            await self._begin(question)  # shown by LiveAnswer; it joins `turns` with its answer
+            if self.notice:  # (assigning even the same value would re-render the conversation)
+                self.notice = ""
+            answer_id = await self._begin(question)  # shown by LiveAnswer; it joins `turns` with its answer
         yield rx.set_value("composer", "")
-        async for event in self._answer(question, history, question_id):
+        async for event in self._answer(question, history, question_id, answer_id):
             yield event
 
     @rx.event(background=True)
@@ -90,13 +89,13 @@ class ChatState(ConversationsMixin, rx.State):
         """Regenerate an answer: a new alternative to the same question (the old one is kept)."""
         async with self:
             index = next((i for i, t in enumerate(self.turns) if t.id == turn_id), None)
-            if self.streaming or index is None or index == 0 or self.turns[index].role != "assistant":
+            if await self._answering() or index is None or index == 0 or self.turns[index].role != "assistant":
                 return
             question_turn = self.turns[index - 1]
             self.turns = self.turns[:index]
             history = self._history()[:-1]  # the question itself is the last user turn
-            await self._begin()
-        async for event in self._answer(question_turn.content, history, question_turn.id):
+            answer_id = await self._begin()
+        async for event in self._answer(question_turn.content, history, question_turn.id, answer_id):
             yield event
 
     @rx.event(background=True)
@@ -105,7 +104,7 @@ class ChatState(ConversationsMixin, rx.State):
         turn_id, text = str(form_data.get("turn_id", "")), str(form_data.get("question", ""))
         async with self:
             index = next((i for i, t in enumerate(self.turns) if t.id == turn_id), None)
-            if self.streaming or index is None or not text.strip():
+            if await self._answering() or index is None or not text.strip():
                 return
             history = tuple(self._history_of(self.turns[:index]))
             try:
@@ -116,8 +115,8 @@ class ChatState(ConversationsMixin, rx.State):
                 return
             self.turns = [*self.turns[:index], Turn(id=question_id, role="user", content=text, stored=True)]
             self.editing_id = ""
-            await self._begin()
-        async for event in self._answer(text, history, question_id):
+            answer_id = await self._begin()
+        async for event in self._answer(text, history, question_id, answer_id):
             yield event
 
     @rx.event
@@ -126,7 +125,7 @@ class ChatState(ConversationsMixin, rx.State):
         The page is offered the fast lane for streamed text (see `chatui.stream_wire`)."""
         token = self.router.session.client_token
         _fast_lane.discard(token)  # a new page: it listens once its attach script says so
-        if self.streaming and token in _running:
+        if await self._answering() and token in _running:
             _resync_wanted.add(token)
         attach = rx.call_script(ATTACH_SCRIPT, callback=ChatState.fast_lane_ready)
         try:
@@ -159,8 +158,8 @@ class ChatState(ConversationsMixin, rx.State):
             self.collection = name
 
     @rx.event
-    def start_edit(self, turn_id: str):
-        self.editing_id = "" if self.streaming else turn_id
+    async def start_edit(self, turn_id: str):
+        self.editing_id = "" if await self._answering() else turn_id
 
     @rx.event
     def cancel_edit(self):
@@ -176,7 +175,7 @@ class ChatState(ConversationsMixin, rx.State):
     # -- the streaming loop ----------------------------------------------------------------------
 
     async def _answer(
-        self, question: str, history: tuple[ChatMessage, ...], question_id: str
+        self, question: str, history: tuple[ChatMessage, ...], question_id: str, answer_id: str
     ) -> AsyncIterator[Any]:
         token = self.router.session.client_token
         record = AnswerRecord(conversation_store(), self._user(), self.conversation_id, question_id)
@@ -184,7 +183,7 @@ class ChatState(ConversationsMixin, rx.State):
         assert task is not None
         _running[token] = task
         watchdog = asyncio.create_task(_cancel_when_tab_closes(token, task))
-        answer_id, clock = self.answer_id, AnswerClock()
+        clock = AnswerClock()
         anchors = f"src-{answer_id}-"
         wire = StreamWire(answer_id, _socket_sender(token) if token in _fast_lane else None)
         if (script := await wire.begin()) is not None:
@@ -256,7 +255,6 @@ class ChatState(ConversationsMixin, rx.State):
                 if live.question:
                     self.turns.append(Turn(id=question_id, role="user", content=question, stored=True))
                 self.turns.append(_finished_turn(outcome, question, markdown, clock, record, live, answer_id))
-                self.streaming = False
                 live._end(outcome)
                 if record.failure:
                     self.notice = record.failure
@@ -288,12 +286,16 @@ class ChatState(ConversationsMixin, rx.State):
             if t.content and t.state != "error"
         ]
 
-    async def _begin(self, question: str = "") -> None:
-        """A new answer in flight (called inside `async with self`, or by a foreground handler),
-        to a new `question` (not yet in `turns`), or to the last question in `turns` if none."""
-        self.streaming = True
-        self.answer_id = _new_id()
-        (await self.get_state(LiveAnswer))._begin(question)
+    async def _begin(self, question: str = "") -> str:
+        """A new answer in flight (called inside `async with self`), to a new `question` (not yet
+        in `turns`), or to the last question in `turns` if none; its id."""
+        answer_id = _new_id()
+        (await self.get_state(LiveAnswer))._begin(answer_id, question)
+        return answer_id
+
+    async def _answering(self) -> bool:
+        """Whether an answer is in flight for this tab (then nothing may start another)."""
+        return (await self.get_state(LiveAnswer)).streaming
 
 
 def _new_id() -> str:

@@ -24,7 +24,7 @@ def state() -> ChatState:
 @pytest.fixture
 def live() -> LiveAnswer:
     answer = LiveAnswer(_reflex_internal_init=True)  # type: ignore[call-arg]
-    answer._begin()
+    answer._begin("a1")
     return answer
 
 
@@ -47,10 +47,12 @@ def test_live_answer_folds_the_retrieval_phase_and_citations(live: LiveAnswer):
 
 
 def test_live_answer_says_when_tokens_come_then_ends_with_an_announcement(live: LiveAnswer):
+    assert live.streaming and live.answer_id == "a1" and not live.has_tokens
     live._first_token()
     assert live.has_tokens and live.status == "Answering…"
     live._end("stopped")
     assert live.status == "Stopped." and live.phase == "" and live.sources == []
+    assert not live.streaming
 
 
 def test_live_counters_are_formatted_for_the_page():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from chatui.live_answer import LiveAnswer
 from chatui.state import ChatState
 
 
@@ -23,7 +24,7 @@ def composer() -> rx.Component:
                 class_name="composer-input",
             ),
             rx.cond(
-                ChatState.streaming,
+                LiveAnswer.streaming,
                 rx.button(
                     rx.icon("square", size=14),
                     "Stop",

@@ -100,7 +100,7 @@ def answer_in_flight() -> rx.Component:
         rx.el.div(
             rx.el.div(class_name="md-frozen"),
             rx.el.div(class_name="md-tail"),
-            id="answer-" + ChatState.answer_id,
+            id="answer-" + LiveAnswer.answer_id,
             class_name="chatui-md streaming",
         ),
         rx.cond(
@@ -113,7 +113,7 @@ def answer_in_flight() -> rx.Component:
         data_testid="message",
         data_role="assistant",
         data_state="streaming",
-        key=ChatState.answer_id,
+        key=LiveAnswer.answer_id,
     )
 
 
@@ -121,7 +121,7 @@ def message_list() -> rx.Component:
     return rx.el.div(
         rx.el.div(
             rx.cond(
-                (ChatState.turns.length() == 0) & ~ChatState.streaming,  # type: ignore[attr-defined]
+                (ChatState.turns.length() == 0) & ~LiveAnswer.streaming,  # type: ignore[attr-defined]
                 rx.el.div(
                     rx.heading("Ask your docs", size="5"),
                     rx.text("Answers come from your team's documents, with their sources.", color_scheme="gray"),
@@ -130,13 +130,13 @@ def message_list() -> rx.Component:
             ),
             rx.foreach(ChatState.turns, turn_view),
             rx.cond(LiveAnswer.question != "", question_in_flight()),
-            rx.cond(ChatState.streaming, answer_in_flight()),
+            rx.cond(LiveAnswer.streaming, answer_in_flight()),
             class_name="messages-inner",
         ),
         class_name="messages",
         role="log",
         aria_live="off",
-        aria_busy=rx.cond(ChatState.streaming, "true", "false"),
+        aria_busy=rx.cond(LiveAnswer.streaming, "true", "false"),
         data_testid="messages",
     )
 

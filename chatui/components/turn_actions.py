@@ -1,11 +1,23 @@
 """What a person can do with a stored turn: edit a question, regenerate an answer and flip between
-its alternatives, copy, and give feedback (thumbs up/down with an optional comment)."""
+its alternatives, copy, and give feedback (thumbs up/down with an optional comment).
+
+Editing, regenerating and flipping wait while an answer is in flight: they are in `while_idle`,
+the only part of a turn that reads `LiveAnswer` (the handlers check again on the server).
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from chatui.live_answer import LiveAnswer
 from chatui.state import ChatState, Turn
+
+
+@rx.memo
+def while_idle(children: rx.Var[rx.Component]) -> rx.Component:
+    """Its buttons are disabled while an answer is in flight. A component of its own, so that when
+    an answer starts or ends only it re-renders, not the conversation around it (see LiveAnswer)."""
+    return rx.el.fieldset(children, disabled=LiveAnswer.streaming, class_name="while-idle")
 
 
 def edit_form(turn: Turn) -> rx.Component:
@@ -28,10 +40,9 @@ def edit_form(turn: Turn) -> rx.Component:
 
 def question_actions(turn: Turn) -> rx.Component:
     return rx.el.div(
-        alternatives(turn, "version"),
-        rx.cond(
-            turn.stored,
-            _edit_button(on_click=ChatState.start_edit(turn.id), disabled=ChatState.streaming, data_testid="edit"),
+        while_idle(
+            alternatives(turn, "version"),
+            rx.cond(turn.stored, _edit_button(on_click=ChatState.start_edit(turn.id), data_testid="edit")),
         ),
         class_name="user-actions",
     )
@@ -55,12 +66,12 @@ def alternatives(turn: Turn, kind: str) -> rx.Component:
         count > 1,
         rx.el.span(
             rx.icon_button(rx.icon("chevron-left", size=12), size="1", variant="ghost",
-                           disabled=(turn.alternative == 0) | ChatState.streaming,
+                           disabled=turn.alternative == 0,
                            on_click=ChatState.show_alternative(turn.alternatives[turn.alternative - 1]),
                            aria_label=f"Previous {kind}", data_testid="previous-alternative"),
             rx.el.span(turn.alternative + 1, " / ", count, data_testid="alternative-index"),
             rx.icon_button(rx.icon("chevron-right", size=12), size="1", variant="ghost",
-                           disabled=(turn.alternative + 1 >= count) | ChatState.streaming,
+                           disabled=turn.alternative + 1 >= count,
                            on_click=ChatState.show_alternative(turn.alternatives[turn.alternative + 1]),
                            aria_label=f"Next {kind}", data_testid="next-alternative"),
             class_name="alternatives",
@@ -112,18 +123,19 @@ def answer_actions(turn: Turn) -> rx.Component:
             rx.button(rx.icon("copy", size=14), "Copy", size="1", variant="ghost",
                       on_click=rx.set_clipboard(turn.content), aria_label="Copy the answer"),
         ),
-        rx.cond(
-            turn.state == "error",
-            rx.button(rx.icon("rotate-ccw", size=14), "Retry", size="1", variant="soft",
-                      on_click=ChatState.retry(turn.id), disabled=ChatState.streaming, data_testid="retry"),
+        while_idle(
             rx.cond(
-                turn.stored,
-                rx.button(rx.icon("refresh-cw", size=14), "Regenerate", size="1", variant="ghost",
-                          on_click=ChatState.retry(turn.id), disabled=ChatState.streaming,
-                          data_testid="regenerate"),
+                turn.state == "error",
+                rx.button(rx.icon("rotate-ccw", size=14), "Retry", size="1", variant="soft",
+                          on_click=ChatState.retry(turn.id), data_testid="retry"),
+                rx.cond(
+                    turn.stored,
+                    rx.button(rx.icon("refresh-cw", size=14), "Regenerate", size="1", variant="ghost",
+                              on_click=ChatState.retry(turn.id), data_testid="regenerate"),
+                ),
             ),
+            alternatives(turn, "answer"),
         ),
-        alternatives(turn, "answer"),
         rx.cond(turn.stored & (turn.state != "error"), feedback(turn)),
         class_name="answer-actions",
     )

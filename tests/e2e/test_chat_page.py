@@ -66,6 +66,31 @@ def test_chat_page_shows_the_retrieval_phase_then_sources_then_generating(page, 
     assert page.get_by_test_id("messages").get_attribute("aria-busy") == "false"
 
 
+def test_chat_page_asking_again_leaves_the_conversation_alone_until_the_answer_ends(chat: Page, upstream: FakeUpstream):
+    """The browser re-renders the whole conversation when the state holding it changes. Asking in
+    a conversation must not change it (measured: the first token waited 10-40 ms for that
+    re-render on a page with ten answers), while the earlier answers' Regenerate still waits."""
+    upstream.script(Script(tokens=["First answer."]))
+    ask(chat.tab, "How do I install Quillmate?")
+    regenerate = last_answer(chat.tab, "done").get_by_test_id("regenerate")
+    regenerate.wait_for(timeout=10_000)
+    assert regenerate.is_enabled()
+
+    upstream.script(Script(tokens=[f"w{i} " for i in range(30)], delay_s=0.05))
+    chat.frames.clear()
+    ask(chat.tab, "And how do I add my own documents?")
+    chat.tab.locator(STREAMING).get_by_text("w3", exact=False).wait_for(timeout=10_000)
+    assert regenerate.is_disabled(), "regenerating waits for the answer in flight"
+    last_answer(chat.tab, "done").get_by_text("w29").wait_for(timeout=10_000)
+    assert regenerate.is_enabled()
+
+    texts = [f for f in chat.frames if isinstance(f, str)]
+    first_token = next(i for i, f in enumerate(texts) if "w0" in f)
+    conversation = "chatui___state____chat_state"
+    assert not [f for f in texts[:first_token] if conversation in f], "the ask changed the conversation's state"
+    assert any(conversation in f for f in texts[first_token:]), "the finished answer joins the conversation"
+
+
 RECORD_STOP_CLICK = """() => document.addEventListener("click", (event) => {
     if (event.target.closest('[data-testid=stop]')) {
         window.__stopClickedAt = performance.timeOrigin + performance.now();
