@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatui import answer_record
+from chatui import answer_record, turns
 from chatui.answer_record import AnswerRecord
 from chatui.conversations import Citation, ConversationStore
 from chatui.events import CitationEvent, ErrorEvent, Stats, StatusEvent, UsageEvent
@@ -64,6 +64,27 @@ async def test_answer_record_finish_stores_state_usage_timings_and_shows_as_a_tu
     assert answer.state == "done" and answer.usage == "321 in · 9 out" and answer.ttft == "120 ms"
     assert answer.sources[0].anchor == f"src-{answer.id}-1"
     assert f'href="#src-{answer.id}-1"' in answer.html, "citation links point at this turn's chips"
+
+
+async def test_turns_render_each_stored_answer_once_however_often_the_conversation_is_rebuilt(store, monkeypatch):
+    """The page rebuilds the conversation from the store after every answer: the answers already
+    rendered must not be rendered again (that work grew with the conversation)."""
+    conversation_id, question_id = await question(store)
+    for text in ("Run `pip install quillmate` [1].", "Then *ingest* your docs."):
+        record = AnswerRecord(store, "ann", conversation_id, question_id)
+        record.note(CITED)
+        await record.progress(text)
+        await record.finish("complete", text, Stats(ttft_ms=1.0, duration_ms=2.0))
+        question_id = await store.add_user_message("ann", conversation_id, "And then?", expected_leaf_id=record.message_id)
+    rendered: list[str] = []
+    real_render = turns.render_markdown
+    monkeypatch.setattr(turns, "render_markdown", lambda text, **kw: rendered.append(text) or real_render(text, **kw))
+    turns.answer_html.cache_clear()
+
+    first = turns_from(await store.get_conversation("ann", conversation_id))
+    again = turns_from(await store.get_conversation("ann", conversation_id))
+    assert len(rendered) == 2, "each answer rendered once"
+    assert [t.html for t in again] == [t.html for t in first] and "<em>ingest</em>" in first[-2].html
 
 
 async def test_answer_record_an_error_before_any_token_is_still_stored(store):
