@@ -81,6 +81,7 @@ def test_chat_page_asking_again_leaves_the_conversation_alone_until_the_answer_e
     ask(chat.tab, "And how do I add my own documents?")
     chat.tab.locator(STREAMING).get_by_text("w3", exact=False).wait_for(timeout=10_000)
     assert regenerate.is_disabled(), "regenerating waits for the answer in flight"
+    assert regenerate.evaluate("el => getComputedStyle(el).cursor") == "not-allowed", "and looks it"
     last_answer(chat.tab, "done").get_by_text("w29").wait_for(timeout=10_000)
     assert regenerate.is_enabled()
 
