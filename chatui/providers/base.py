@@ -5,8 +5,9 @@ A provider receives a fully built `GenerationRequest` (the prompt is the pipelin
 stay true for every provider:
 
 - Async only; nothing blocks the event loop.
-- The upstream HTTP response is closed in `finally`, so a consumer that stops early (Stop, client
-  disconnect, task cancel) closes it at once; `CancelledError` is never swallowed.
+- The upstream HTTP response is closed however the stream ends (`async with` or `finally`), so a
+  consumer that stops early (Stop, client disconnect, task cancel) closes it at once;
+  `CancelledError` is never swallowed.
 - Failures raise a `ProviderError` subclass whose message says how to fix it. The SDK may retry
   before the first token; nothing is retried after it (that would duplicate tokens). A failure
   after the stream started (an error event, a cut connection, a read timeout) is a retryable

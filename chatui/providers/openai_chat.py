@@ -2,9 +2,9 @@
 
 Works against api.openai.com and against Ollama, vLLM, llama.cpp's server, LM Studio or Gemini's
 OpenAI-compatible endpoint by setting OPENAI_BASE_URL. What must stay true (see `base`):
-the stream is closed in `finally`; the SDK retries only the initial request (429/5xx), never a
-stream that has started; usage comes from the final chunk (`stream_options.include_usage`), and
-servers that send none get an estimate from the pipeline.
+the response is closed when its `async with` ends; the SDK retries only the initial request
+(429/5xx), never a stream that has started; usage comes from the final chunk
+(`stream_options.include_usage`), and servers that send none get an estimate from the pipeline.
 
 The stream is read through the SDK's documented raw-response API
 (`chat.completions.with_streaming_response`): the SDK still builds, authenticates, retries and
