@@ -24,6 +24,8 @@ import itertools
 import json
 import time
 
+from bench import loops
+
 _BASE = '{"id":"chatcmpl-fake","object":"chat.completion.chunk","created":%d,"model":%s,"system_fingerprint":null,'
 _HEADERS = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
             b"transfer-encoding: chunked\r\n\r\n")
@@ -145,7 +147,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--tokens", type=int, default=400)
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.rate, args.tokens))
+    loops.run(serve(args.port, args.rate, args.tokens))
 
 
 if __name__ == "__main__":

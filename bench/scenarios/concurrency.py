@@ -1,6 +1,6 @@
 """Scenario 4: how many concurrent streams one app process holds at 50 tok/s, and its CPU per token.
 
-SSE path: N aiohttp clients (they take less of the shared cores than httpx) on
+SSE path: N aiohttp clients on uvloop (they take less of the shared cores than httpx) on
 `POST /api/chat/stream`, their starts spread over a ramp, the upstream being `bench.ticker` (each
 token carries the monotonic time it was sent). UI path: N browser pages in one headless Chromium,
 the upstream being the suite's fake (per-token send times). For every token (SSE) or marker (UI)
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bench import loops
 from bench.browser import BenchPage, Browser, ChatTarget
 from bench.corpus import answer_tokens, marker_indexes
 from bench.cpu import CpuMeter
@@ -131,7 +132,7 @@ def sse_step(api_url: str, streams: int, tokens: int, *, server_session: int, up
     server = CpuMeter(session_id=server_session).start()
     upstream = CpuMeter(session_id=upstream_session).start() if upstream_session else None
     client = CpuMeter().start()
-    asyncio.run(run())
+    loops.run(run())
     for meter in (server, client, upstream):
         if meter is not None:
             meter.stop()
