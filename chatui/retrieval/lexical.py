@@ -132,6 +132,12 @@ class LexicalIndex:
         self._db.close()
         self._snapshot = _EMPTY
 
+    def size(self) -> int | None:
+        """How many chunks the index holds (current, as for a search); None if it needs a rebuild."""
+        if self.needs_rebuild():
+            return None
+        return len(self._current().ids)
+
     def needs_rebuild(self) -> bool:
         """True when the collection was never fully indexed, or by another analyzer."""
         with self._errors():

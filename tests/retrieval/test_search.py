@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from chromadb.api.models.Collection import Collection
 
 from chatui.retrieval import ChromaStore, chunk_markdown, ingest_paths
 from chatui.retrieval import lexical as lexical_module
@@ -153,6 +154,43 @@ async def test_search_rebuilds_a_lexical_index_made_by_another_analyzer(
         assert reopened._lexical.needs_rebuild()
         assert (await reopened.search("pipx", k=1))[0].title.endswith("With pip")
         assert not reopened._lexical.needs_rebuild()
+
+
+def chroma_count(store: ChromaStore) -> int:
+    collection = store._current()
+    return collection.count() if collection is not None else 0
+
+
+def test_count_is_read_from_the_lexical_index_without_asking_chroma(
+    indexed: ChromaStore, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+):
+    expected = chroma_count(indexed)
+    with ChromaStore.open(store_dir, "docs") as writer:
+        writer.add_chunks(chunk_markdown("# Z\n\nzeppelin hangar\n\n# Y\n\nyurt", "z.md"), "hz")
+
+        def no_chroma(*args: object) -> int:
+            raise AssertionError("count() asked Chroma")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(Collection, "count", no_chroma)
+            assert indexed.count() == expected + 2  # the other store's write is seen
+            writer.delete_source("z.md")
+            assert indexed.count() == expected
+    assert indexed.count() == chroma_count(indexed)
+
+
+def test_count_asks_chroma_while_the_lexical_index_awaits_its_rebuild(
+    indexed: ChromaStore, store_dir: Path
+):
+    expected = chroma_count(indexed)
+    indexed.close()
+    for path in store_dir.glob(FILENAME + "*"):
+        path.unlink()
+    with ChromaStore.open(store_dir, "docs") as reopened:
+        assert reopened._lexical.needs_rebuild()
+        assert reopened.count() == expected > 0
+    with ChromaStore.open(store_dir, "never-ingested") as empty:
+        assert empty.count() == 0
 
 
 async def test_search_sees_lexical_writes_of_another_store(store_dir: Path):
