@@ -177,9 +177,9 @@ class ChromaStore:
         """How many chunks the knowledge base holds (the status line of every answer shows it).
 
         Read from the lexical index, which holds every chunk too and is brought up to date by one
-        indexed read: a Chroma count costs about a millisecond of CPU however small the
-        collection (about a fifth of an API answer's set-up). From Chroma while that index waits
-        for its rebuild. The two differ only after an interrupted ingest, until the next one."""
+        indexed read: a Chroma count cost about 1.5 ms of CPU however small the collection, a
+        sixth of an API answer's set-up (bench/README.md). From Chroma while that index waits for
+        its rebuild. The two differ only after an interrupted ingest, until the next one."""
         if self._current() is None:
             return 0
         size = self._lexical.size()
