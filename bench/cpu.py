@@ -5,6 +5,9 @@ threads or worker processes.
 A tree is every live process in the session of its root (the harness starts each server with
 `start_new_session=True`). Times are user + system seconds (Linux only; /proc/<pid>/stat fields
 14 and 15). Children that already exited are not counted: servers here keep their workers alive.
+
+A session's meter also reports its busiest thread. A Python server runs its event loop on one
+thread: once that thread is near 1.0 core it falls behind, however many cores the machine has left.
 """
 
 from __future__ import annotations
@@ -39,6 +42,22 @@ def session_cpu_s(session_id: int, command: str | None = None) -> float:
         if command is None or _command(pid) == command:
             total += int(fields[11]) + int(fields[12])
     return total / _TICK
+
+
+def session_threads_cpu_s(session_id: int) -> dict[tuple[int, int], float]:
+    """User + system CPU seconds of each thread of every live process in the session, by (pid, tid)."""
+    times: dict[tuple[int, int], float] = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or (fields := _stat_fields(pid)) is None or int(fields[3]) != session_id:
+            continue
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            if (thread := _stat_fields(f"{pid}/task/{tid}")) is not None:
+                times[int(pid), int(tid)] = (int(thread[11]) + int(thread[12])) / _TICK
+    return times
 
 
 def descendants_cpu_s(ancestor: int, command: str | None = None) -> float:
@@ -84,6 +103,7 @@ class CpuMeter:
     command: str | None = None  # with session_id or ancestor: only processes of this command name
     cpu_s: float = 0.0
     wall_s: float = 0.0
+    busiest_thread_s: float = 0.0  # with session_id: the CPU seconds of its busiest thread
 
     def _read(self) -> float:
         if self.session_id is not None:
@@ -95,14 +115,25 @@ class CpuMeter:
         return time.process_time()
 
     def start(self) -> CpuMeter:
+        self._threads0 = session_threads_cpu_s(self.session_id) if self.session_id is not None else {}
         self._cpu0, self._wall0 = self._read(), time.monotonic()
         return self
 
     def stop(self) -> CpuMeter:
         self.cpu_s, self.wall_s = self._read() - self._cpu0, time.monotonic() - self._wall0
+        if self.session_id is not None:
+            threads = session_threads_cpu_s(self.session_id)
+            self.busiest_thread_s = max(
+                (seconds - self._threads0.get(key, 0.0) for key, seconds in threads.items()), default=0.0
+            )
         return self
 
     @property
     def utilisation(self) -> float:
         """CPU seconds per wall second (1.0 = one core busy)."""
         return self.cpu_s / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def busiest_thread_utilisation(self) -> float:
+        """The busiest thread's CPU seconds per wall second (a thread cannot go past 1.0)."""
+        return self.busiest_thread_s / self.wall_s if self.wall_s else 0.0

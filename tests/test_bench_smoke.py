@@ -68,6 +68,8 @@ def test_bench_smoke_sse_concurrency_markdown_and_report(kb_settings: Settings, 
             assert step.tokens == step.streams * TINY.sse_tokens
             assert step.delay_ms.n > 0 and step.delay_ms.median >= 0
     assert relay_steps[-1].server_cpu_s > 0, "the relay's own process was measured"
+    busiest = relay_steps[-1].server_thread_util
+    assert 0 < busiest <= relay_steps[-1].server_util + 0.01, "its busiest thread is one of its threads"
 
     rendered = markdown.run(TINY.markdown_tokens, TINY.markdown_runs)
     assert [m.rate for m in rendered] == list(markdown.RATES)

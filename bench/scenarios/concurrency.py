@@ -59,6 +59,7 @@ class LoadStep:
     client_util: float  # cores: the SSE clients (this process), or the browser (its chromium processes)
     upstream_util: float
     passed: bool
+    server_thread_util: float = math.nan  # cores: the server's busiest thread (its event loop)
 
 
 @dataclass
@@ -143,7 +144,8 @@ def sse_step(api_url: str, streams: int, tokens: int, *, server_session: int, up
     return LoadStep("SSE", streams, completed, delivered, delay, added, gap, server.cpu_s, server.wall_s,
                     server.utilisation, server.cpu_s / delivered * 1e6 if delivered else math.nan,
                     client.utilisation, upstream.utilisation if upstream else math.nan,
-                    passed=completed == streams and added.p99 <= ADDED_DELAY_LIMIT_MS)
+                    passed=completed == streams and added.p99 <= ADDED_DELAY_LIMIT_MS,
+                    server_thread_util=server.busiest_thread_utilisation)
 
 
 def sse_steps(api_url: str, steps: tuple[int, ...], tokens: int, *, server_session: int,
@@ -158,8 +160,8 @@ def sse_steps(api_url: str, steps: tuple[int, ...], tokens: int, *, server_sessi
                         upstream_session=upstream_session, floor_ms=floor.delay_ms.median)
         results.append(step)
         log(f"  SSE x{streams}: {step.completed}/{streams} complete, added delay p99 {step.added_delay_ms.p99:.1f} ms, "
-            f"server {step.server_util:.2f} cores, {step.cpu_us_per_token:.0f} us/token, "
-            f"client {step.client_util:.2f} cores -> {'pass' if step.passed else 'FAIL'}")
+            f"server {step.server_util:.2f} cores (busiest thread {step.server_thread_util:.2f}), "
+            f"{step.cpu_us_per_token:.0f} us/token, client {step.client_util:.2f} cores -> {'pass' if step.passed else 'FAIL'}")
         if not step.passed:
             break
     return results
@@ -214,7 +216,8 @@ def ui_step(browser: Browser, target: ChatTarget, upstream: UpstreamProcess, pag
         delay, added, gap = _summaries(delays, gaps, floor_ms)
         return LoadStep("UI", pages, completed, delivered, delay, added, gap, server.cpu_s, server.wall_s,
                         server.utilisation, server.cpu_s / delivered * 1e6, chromium.utilisation, math.nan,
-                        passed=completed == pages and added.p99 <= ADDED_DELAY_LIMIT_MS)
+                        passed=completed == pages and added.p99 <= ADDED_DELAY_LIMIT_MS,
+                        server_thread_util=server.busiest_thread_utilisation)
     finally:
         for page in opened:
             page.close()
