@@ -50,8 +50,9 @@ SSE_LOAD_INTRO = (
     "fed by `bench/ticker.py`. Delay = client read minus upstream send; added = over a single stream's median; a step "
     f"holds when all streams complete with p99 added delay ≤ {ADDED_DELAY_LIMIT_MS} ms. Clients, upstream and server "
     "share the 2 cores (their CPU is in the table). \"Its busiest thread\" is the server's event loop: the Python "
-    "work of every stream runs on that one thread, so a step fails once it nears 1.0, whatever cores are left "
-    "(granian's I/O thread takes most of the rest of \"server cores\")."
+    "work of every stream runs on that one thread, which cannot pass 1.0 however many cores are free (granian's "
+    "I/O thread takes most of the rest of \"server cores\"). Steps can fail before it is full: the p99 also holds "
+    "the time a ready thread waits for one of the 2 cores."
 )
 RELAY_LOAD_INTRO = (
     "The floor: the same steps, clients and ticker on `bench/relay.py`, a bare ASGI relay under granian (one worker, "
