@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,35 +29,36 @@ def _stat_fields(pid: str) -> list[str] | None:
     return raw[raw.rindex(")") + 2 :].split()  # the command name may hold spaces and parentheses
 
 
+def _ticks(fields: list[str]) -> int:
+    # After the name: state(0) ppid(1) pgrp(2) session(3) ... utime(11) stime(12)
+    return int(fields[11]) + int(fields[12])
+
+
+def _session(session_id: int) -> Iterator[tuple[str, list[str]]]:
+    """(pid, stat fields) of every live process in the session `session_id`."""
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and (fields := _stat_fields(pid)) is not None and int(fields[3]) == session_id:
+            yield pid, fields
+
+
 def session_cpu_s(session_id: int, command: str | None = None) -> float:
     """User + system CPU seconds of every live process in the session `session_id` (only those
     whose command name is `command`, if given: e.g. "chromium" for the browser's processes)."""
-    total = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        fields = _stat_fields(pid)
-        # After the name: state(0) ppid(1) pgrp(2) session(3) ... utime(11) stime(12)
-        if fields is None or int(fields[3]) != session_id:
-            continue
-        if command is None or _command(pid) == command:
-            total += int(fields[11]) + int(fields[12])
-    return total / _TICK
+    return sum(_ticks(fields) for pid, fields in _session(session_id)
+               if command is None or _command(pid) == command) / _TICK
 
 
 def session_threads_cpu_s(session_id: int) -> dict[tuple[int, int], float]:
     """User + system CPU seconds of each thread of every live process in the session, by (pid, tid)."""
     times: dict[tuple[int, int], float] = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or (fields := _stat_fields(pid)) is None or int(fields[3]) != session_id:
-            continue
+    for pid, _ in _session(session_id):
         try:
             tids = os.listdir(f"/proc/{pid}/task")
         except OSError:
             continue
         for tid in tids:
             if (thread := _stat_fields(f"{pid}/task/{tid}")) is not None:
-                times[int(pid), int(tid)] = (int(thread[11]) + int(thread[12])) / _TICK
+                times[int(pid), int(tid)] = _ticks(thread) / _TICK
     return times
 
 
@@ -70,7 +72,7 @@ def descendants_cpu_s(ancestor: int, command: str | None = None) -> float:
         if pid.isdigit() and (fields := _stat_fields(pid)) is not None:
             parents[int(pid)] = int(fields[1])
             if command is None or _command(pid) == command:
-                times[int(pid)] = int(fields[11]) + int(fields[12])
+                times[int(pid)] = _ticks(fields)
     total = 0
     for pid, ticks in times.items():
         up = parents.get(pid, 0)
@@ -90,7 +92,7 @@ def _command(pid: str) -> str:
 
 def process_cpu_s(pid: int) -> float:
     fields = _stat_fields(str(pid))
-    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / _TICK
+    return 0.0 if fields is None else _ticks(fields) / _TICK
 
 
 @dataclass
