@@ -17,12 +17,17 @@ What must stay true:
   pooling) changes `name`, so the store asks for a re-ingest instead of mixing vector spaces.
 - Loading is lazy and happens once per process (the model is about 17 MB); `embed` is
   thread-safe (the tokenizer is Rust and reentrant, the table is read-only).
+- Importing WordLlama leaves the process's logging as it was: its modules call
+  `logging.basicConfig(level=INFO)` at import, which would print every library's INFO records
+  (httpx2's line per upstream request among them) in the server's log.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +86,9 @@ def _mean_vectors(table: np.ndarray, token_ids: list[list[int]]) -> np.ndarray:
 @functools.cache  # one copy per process, shared by every instance and thread (it is read-only)
 def _model() -> tuple[np.ndarray, object]:
     try:
-        import wordllama
-        from wordllama import WordLlama
+        with _root_logging_kept():
+            import wordllama
+            from wordllama import WordLlama
     except ImportError as exc:  # a broken install; it is a dependency of chatui
         raise ConfigError(
             "The offline embedder needs the `wordllama` package: run `pip install wordllama` "
@@ -101,3 +107,17 @@ def _model() -> tuple[np.ndarray, object]:
     tokenizer.no_truncation()
     return np.ascontiguousarray(model.embedding, dtype=np.float32), tokenizer
 
+
+
+@contextlib.contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """Undo what an import does to the root logger (its level and handlers)."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        yield
+    finally:
+        for handler in root.handlers:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)

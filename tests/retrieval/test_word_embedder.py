@@ -3,6 +3,9 @@ and it sees that different words can mean the same thing (what hashing cannot)."
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -67,3 +70,20 @@ def test_word_embedder_matches_synonyms_that_share_no_word(embedder: WordLlamaEm
     assert float(q @ a) > float(q @ u) + 0.1
     hq, ha, hu = HashingEmbedder().embed_array([question, answer, unrelated])
     assert float(hq @ ha) < 0.1, "hashing sees no shared word: the reason for this embedder"
+
+
+def test_loading_the_model_leaves_the_process_logging_alone():
+    """WordLlama calls logging.basicConfig(level=INFO) at import: left alone, every library's INFO
+    records (httpx2 logs one per upstream request) would fill the server's log."""
+    probe = (
+        "import logging\n"
+        "from chatui.retrieval.word_embedder import WordLlamaEmbedder\n"
+        "WordLlamaEmbedder().embed(['hello'])\n"
+        "import wordllama\n"  # really imported, not skipped
+        "root = logging.getLogger()\n"
+        "print(logging.getLevelName(root.level), len(root.handlers))\n"
+        "logging.getLogger('httpx2').info('HTTP Request: POST http://upstream')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["WARNING", "0"]
+    assert "HTTP Request" not in done.stderr + done.stdout
