@@ -45,6 +45,7 @@ def composer() -> rx.Component:
                 value=ChatState.collection,
                 on_change=ChatState.choose_collection,
                 id="kb-select",
+                name="collection",  # named so the form never submits it by id (deprecated in Reflex 0.10.1)
                 class_name="kb-select",
                 data_testid="kb-select",
             ),
