@@ -125,6 +125,12 @@
     measured = []; // used, or the answer went away (another conversation)
   }
 
+  // The answer ended; its final HTML comes next. A measure still due for the next frame is taken
+  // now, or it would come after React swapped the DOM and miss the blocks the last updates brought.
+  chatui.end = (answerId) => {
+    if (answerId === current && measuring) measure();
+  };
+
   // A new answer: pin, keep typing in the composer, and route stream() calls to this answer.
   let current = null;
   let lastTail = ""; // the tail's last HTML, which a re-rendered tail may partly keep
@@ -213,13 +219,14 @@
   };
 
   // The fast lane: the same updates as socket messages, with no script to evaluate. A string is
-  // more text, an array a stream() update, {begin} a new answer. True once listening.
+  // more text, an array a stream() update, {begin} a new answer, {end} its end. True once listening.
   let socket = null;
   const onMessage = (message) => {
     if (typeof message === "string") chatui.more(message);
     else if (Array.isArray(message)) chatui.stream(...message);
     else if (message?.count) chatui.count(...message.count);
     else if (message?.begin) chatui.begin(message.begin);
+    else if (message?.end) chatui.end(message.end);
   };
   chatui.attach = (pageSocket) => {
     if (!pageSocket || typeof pageSocket.on !== "function") return false;

@@ -250,6 +250,7 @@ class ChatState(ConversationsMixin, rx.State):
                 markdown.text if markdown else "",
                 clock.stats(),
             )
+            await wire.end()
             async with self:
                 live = await self.get_state(LiveAnswer)
                 if live.question:

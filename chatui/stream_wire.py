@@ -77,6 +77,15 @@ class StreamWire:
         counters = [tokens, tokens_per_s, ttft]
         return await self._deliver({"count": counters}, f"chatui.count(...{_js(counters)})")
 
+    async def end(self) -> None:
+        """The answer is over; its final HTML follows with the state. The page measures the streamed
+        blocks now, whose heights it gives the final HTML: its once-a-frame measure misses the last
+        blocks when no frame came between the last update and the swap. Fast lane only: the end is
+        in a `finally`, which cannot yield a script (without it, heights are carried only when
+        the last frame saw every block)."""
+        if self._send is not None:
+            await self._send({"end": self._answer_id})
+
     def resync(self) -> rx.event.EventSpec:
         """Everything so far, for a page that was reloaded; the rest of the answer follows it on
         the slow lane (the new page may not listen on the fast one yet)."""

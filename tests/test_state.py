@@ -148,6 +148,8 @@ async def test_stream_wire_fast_lane_sends_the_same_messages_bare_until_a_resync
     assert sent == [
         {"begin": "a1"}, ["", "<p>Hel</p>\n", ""], "lo ", ["<p>Hello</p>\n", "", ""], {"count": ["3", "50", "12 ms"]},
     ]
+    await wire.end()  # the page measures the streamed blocks before React puts the final HTML in
+    assert sent.pop() == {"end": "a1"}
     snapshot = script_of(wire.resync())
     assert json.loads(snapshot.removeprefix("chatui.resync(...").removesuffix(")")) == [
         "a1", "<p>Hello</p>\n", "", "",
@@ -157,6 +159,7 @@ async def test_stream_wire_fast_lane_sends_the_same_messages_bare_until_a_resync
     assert not wire.fast
     assert script_of(await wire.update(StreamUpdate("", None, "more"))) == 'chatui.more("more")'
     assert script_of(await wire.count("4", "50", "12 ms")) == 'chatui.count(...["4","50","12 ms"])'
+    await wire.end()  # nothing on the slow lane: it cannot be yielded from where the answer ends
     assert len(sent) == 5
 
 

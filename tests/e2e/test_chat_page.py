@@ -233,11 +233,15 @@ def test_chat_page_scroll_pinning_follows_only_at_the_bottom(page, upstream: Fak
 
 def test_chat_page_pinned_reader_sees_the_end_of_a_long_finished_answer(page, upstream: FakeUpstream):
     # The final HTML's off-screen blocks are not laid out, only given their streamed heights: a pinned
-    # reader must still end at the true bottom, on the last line. (Heights are carried only when the
-    # last frame's measure saw every block; at 2 ms a token a busy machine sometimes ended the answer
-    # between two frames, so the tokens come at 100 a second.)
+    # reader must still end at the true bottom, on the last line. Frames come late here, as on a busy
+    # page, so the answer ends long after the last frame measured it: the heights are still carried
+    # (the page measures again when the answer ends, before the final HTML replaces the streamed one).
+    page.evaluate("""() => {
+        const frame = window.requestAnimationFrame.bind(window);
+        window.requestAnimationFrame = (callback) => setTimeout(() => frame(callback), 150);
+    }""")
     upstream.script(Script(tokens=[f"Line {i} of a long answer.\n\n```\ncode {i}\n```\n\n" for i in range(150)],
-                           delay_s=0.01))
+                           delay_s=0.002))
     ask(page, "Tell me everything about Quillmate")
     last_answer(page, "done").wait_for(timeout=15_000)
     page.wait_for_timeout(500)
