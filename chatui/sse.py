@@ -57,16 +57,18 @@ class SSEDecoder:
     """The WHATWG event-stream parser, fed bytes as they arrive.
 
     `feed()` returns the events completed by that chunk; `comments` counts comment lines (pings).
+    It runs once per streamed token (each upstream chunk is usually one `data:` line and a blank
+    line), so the common case stays cheap: lines are split by `str.split`, a `data: ` line is
+    taken without parsing its field name, and text without a line break is only kept.
     """
 
     def __init__(self) -> None:
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+        self._partial: list[str] = []  # the unfinished line's pieces (never a line break in them)
         self._first_chunk = True
         self._skip_lf = False  # the previous chunk ended in CR: a leading LF belongs to it
-        self._data: list[str] = []
+        self._data: list[str] = []  # the event's data lines (empty: the event has no data)
         self._event = ""
-        self._has_data = False
         self.last_event_id = ""
         self.retry: int | None = None
         self.comments = 0
@@ -76,52 +78,45 @@ class SSEDecoder:
         if self._first_chunk and text:
             self._first_chunk = False
             text = text.removeprefix("\ufeff")
-        return list(self._lines(text))
-
-    def close(self) -> list[ServerSentEvent]:
-        """End of stream: an incomplete event is discarded, as the spec says."""
-        self._text.decode(b"", final=True)
-        self._buffer = ""
-        return []
-
-    def _lines(self, text: str) -> Iterator[ServerSentEvent]:
         if self._skip_lf and text:
             self._skip_lf = False
             if text[0] == "\n":
                 text = text[1:]
-        # The kept buffer holds no line break, so only the new text is searched; each search
-        # result is reused until the parser passes it (linear in the input, however it is split).
-        searched_from = len(self._buffer)
-        buffer = self._buffer + text
-        length = len(buffer)
-        start = 0
-        cr = buffer.find("\r", searched_from)
-        lf = buffer.find("\n", searched_from)
-        while cr != -1 or lf != -1:
-            if cr == -1 or (lf != -1 and lf < cr):
-                end, next_start = lf, lf + 1
-            elif cr + 1 < length:
-                end = cr
-                next_start = cr + 2 if buffer[cr + 1] == "\n" else cr + 1
-            else:  # CR is the last character seen: the line ends, an LF may follow in the next chunk
-                end, next_start = cr, cr + 1
-                self._skip_lf = True
-            event = self._line(buffer[start:end])
-            if event is not None:
-                yield event
-            start = next_start
-            if cr != -1 and cr < start:
-                cr = buffer.find("\r", start)
-            if lf != -1 and lf < start:
-                lf = buffer.find("\n", start)
-        self._buffer = buffer[start:]
+        if "\r" in text:
+            lines = _LINE_BREAK.split(text)
+            self._skip_lf = text[-1] == "\r"  # the line ended; an LF may follow in the next chunk
+        elif "\n" in text:
+            lines = text.split("\n")
+        else:  # no line ends here: keep the piece (joined once its line ends, so linear overall)
+            if text:
+                self._partial.append(text)
+            return []
+        if self._partial:
+            lines[0] = "".join(self._partial) + lines[0]
+            self._partial = []
+        if unfinished := lines.pop():
+            self._partial.append(unfinished)
+        events: list[ServerSentEvent] = []
+        for line in lines:
+            if not line:
+                if self._data:
+                    events.append(self._dispatch())
+                self._event = ""
+            elif line.startswith("data: "):
+                self._data.append(line[6:])
+            elif line[0] == ":":
+                self.comments += 1
+            else:
+                self._field(line)
+        return events
 
-    def _line(self, line: str) -> ServerSentEvent | None:
-        if not line:
-            return self._dispatch()
-        if line[0] == ":":
-            self.comments += 1
-            return None
+    def close(self) -> list[ServerSentEvent]:
+        """End of stream: an incomplete event is discarded, as the spec says."""
+        self._text.decode(b"", final=True)
+        self._partial = []
+        return []
+
+    def _field(self, line: str) -> None:
         name, colon, value = line.partition(":")
         if colon and value.startswith(" "):
             value = value[1:]
@@ -129,7 +124,6 @@ class SSEDecoder:
             self._event = value
         elif name == "data":
             self._data.append(value)
-            self._has_data = True
         elif name == "id":
             if "\0" not in value:
                 self.last_event_id = value
@@ -142,19 +136,16 @@ class SSEDecoder:
                     self.retry = int(value)
                 except ValueError:
                     pass
-        return None
 
-    def _dispatch(self) -> ServerSentEvent | None:
-        event_type, data, has_data = self._event, self._data, self._has_data
-        self._event, self._data, self._has_data = "", [], False
-        if not has_data:
-            return None
-        return ServerSentEvent(
-            data="\n".join(data),
-            event=event_type or "message",
+    def _dispatch(self) -> ServerSentEvent:
+        event = ServerSentEvent(
+            data="\n".join(self._data),
+            event=self._event or "message",
             id=self.last_event_id or None,
             retry=self.retry,
         )
+        self._data = []
+        return event
 
 
 async def aiter_sse(chunks: AsyncIterable[bytes]) -> AsyncIterator[ServerSentEvent]:
