@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from chatui.events import Event
@@ -124,18 +123,16 @@ class SSEDecoder:
             self._event = value
         elif name == "data":
             self._data.append(value)
-        elif name == "id":
-            if "\0" not in value:
-                self.last_event_id = value
-        elif name == "retry":
-            if value.isascii() and value.isdigit():
-                # WHATWG: "consists of only ASCII digits" -> "interpret ... as an integer in base ten".
-                # CPython's int() refuses over 4300 digits (int_max_str_digits); such a value is
-                # ignored rather than raised out of feed(), which would end the whole stream.
-                try:
-                    self.retry = int(value)
-                except ValueError:
-                    pass
+        elif name == "id" and "\0" not in value:
+            self.last_event_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            # WHATWG: "consists of only ASCII digits" -> "interpret ... as an integer in base ten".
+            # CPython's int() refuses over 4300 digits (int_max_str_digits); such a value is
+            # ignored rather than raised out of feed(), which would end the whole stream.
+            try:
+                self.retry = int(value)
+            except ValueError:
+                pass
 
     def _dispatch(self) -> ServerSentEvent:
         event = ServerSentEvent(
@@ -146,12 +143,3 @@ class SSEDecoder:
         )
         self._data = []
         return event
-
-
-async def aiter_sse(chunks: AsyncIterable[bytes]) -> AsyncIterator[ServerSentEvent]:
-    """Decode an async byte stream (e.g. `httpx.Response.aiter_raw()`) into events."""
-    decoder = SSEDecoder()
-    async for chunk in chunks:
-        for event in decoder.feed(chunk):
-            yield event
-    decoder.close()

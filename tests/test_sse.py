@@ -8,7 +8,7 @@ and must decode to the same events as the whole stream fed at once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 
 import pytest
 
@@ -23,7 +23,7 @@ from chatui.events import (
     UsageEvent,
     parse_event,
 )
-from chatui.sse import PING, ServerSentEvent, SSEDecoder, aiter_sse, encode_event
+from chatui.sse import PING, ServerSentEvent, SSEDecoder, encode_event
 
 SSE = ServerSentEvent
 
@@ -492,33 +492,3 @@ def test_sse_decoder_cr_lf_split_by_empty_chunk() -> None:
     events += decoder.feed(b"\xa9\r")
     events += decoder.feed(b"\n\n")
     assert events == [SSE(data="a\n\u00e9")]
-
-
-# --------------------------------------------------------------------------------------------------
-# aiter_sse
-# --------------------------------------------------------------------------------------------------
-
-
-async def _chunks(*chunks: bytes) -> AsyncIterator[bytes]:
-    for chunk in chunks:
-        yield chunk
-
-
-async def test_aiter_sse_decodes_async_chunks() -> None:
-    stream = b"".join(encode_event(event, seq) for seq, event in enumerate(EVENTS_OF_EVERY_KIND))
-    events = [e async for e in aiter_sse(_chunks(*(stream[i : i + 5] for i in range(0, len(stream), 5))))]
-    assert [parse_event(e.event, e.data) for e in events] == EVENTS_OF_EVERY_KIND
-
-
-async def test_aiter_sse_splits_inside_utf8_and_crlf() -> None:
-    events = [e async for e in aiter_sse(_chunks(b"data: \xe6\x97", b"\xa5\r", b"\n\r", b"\n: ping\n\n"))]
-    assert events == [SSE(data="日")]
-
-
-async def test_aiter_sse_discards_trailing_incomplete_event() -> None:
-    events = [e async for e in aiter_sse(_chunks(b"data: a\n\n", b"data: b\n"))]
-    assert events == [SSE(data="a")]
-
-
-async def test_aiter_sse_empty_stream_yields_nothing() -> None:
-    assert [e async for e in aiter_sse(_chunks())] == []

@@ -23,7 +23,7 @@ extra): the same requests, timeouts and proxy settings, with a C HTTP parser und
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
 import httpx2
@@ -43,7 +43,7 @@ from chatui.providers.base import (
     stopped_mid_answer,
     stream_broke,
 )
-from chatui.sse import aiter_sse
+from chatui.sse import SSEDecoder
 
 DEFAULT_MODEL = "gpt-5.4-mini"
 KEY_VARIABLE = "OPENAI_API_KEY"
@@ -105,17 +105,21 @@ class OpenAIChatProvider:
                 stream_options={"include_usage": True},
                 **limit,  # type: ignore[arg-type]
             ) as response:
-                async for chunk in _chunks(response.http_response.aiter_raw()):
-                    if counts := chunk.get("usage"):
-                        usage = UsageEvent(
-                            input_tokens=counts.get("prompt_tokens") or 0,
-                            output_tokens=counts.get("completion_tokens") or 0,
-                        )
-                    for choice in chunk.get("choices") or ():
-                        if text := (choice.get("delta") or {}).get("content"):
-                            yield TokenEvent(text=text)
-                        if choice.get("finish_reason") == "length":
-                            finish = Finish("length")
+                reader = _ChunkReader()
+                async for raw in response.http_response.aiter_raw():
+                    for chunk in reader.feed(raw):
+                        if counts := chunk.get("usage"):
+                            usage = UsageEvent(
+                                input_tokens=counts.get("prompt_tokens") or 0,
+                                output_tokens=counts.get("completion_tokens") or 0,
+                            )
+                        for choice in chunk.get("choices") or ():
+                            if text := (choice.get("delta") or {}).get("content"):
+                                yield TokenEvent(text=text)
+                            if choice.get("finish_reason") == "length":
+                                finish = Finish("length")
+                    if reader.done:
+                        break
         except openai.APIError as exc:
             raise _translate(exc) from exc
         except httpx2.RequestError as exc:
@@ -125,19 +129,31 @@ class OpenAIChatProvider:
         yield finish
 
 
-async def _chunks(body: AsyncIterator[bytes]) -> AsyncIterator[dict]:
-    """The JSON objects of an OpenAI event stream, until `data: [DONE]`.
+class _ChunkReader:
+    """The JSON objects of an OpenAI event stream, fed the body's bytes as they arrive.
 
-    Servers end the body right after `[DONE]` (usually in the same packet), so the connection
+    Servers end the body right after `data: [DONE]` (usually in the same packet), so the connection
     is normally back in the pool when the response is closed; if not, it is closed instead.
+    Fed from the provider's own loop rather than wrapping the body in async generators (each one
+    is a hop for every token). Together with the faster `SSEDecoder.feed` this measured 59-64 µs
+    of the event loop's CPU a token against 66-71 before (the API alone under granian, 150
+    streams, interleaved runs), and no difference beyond the noise at 300 streams.
     """
-    async for event in aiter_sse(body):
-        if event.data.startswith("[DONE]"):
-            return
-        chunk = event_json("OpenAI", event.data)
-        if error := chunk.get("error"):
-            raise stopped_mid_answer("OpenAI", error_detail({"error": error}, "an error event without a message"))
-        yield chunk
+
+    def __init__(self) -> None:
+        self._events = SSEDecoder()
+        self.done = False  # `data: [DONE]` came: nothing after it is read
+
+    def feed(self, data: bytes) -> Iterator[dict]:
+        """The chunks `data` completes, in order (an error chunk raises once those before it are out)."""
+        for event in self._events.feed(data):
+            if event.data.startswith("[DONE]"):
+                self.done = True
+                return
+            chunk = event_json("OpenAI", event.data)
+            if error := chunk.get("error"):
+                raise stopped_mid_answer("OpenAI", error_detail({"error": error}, "an error event without a message"))
+            yield chunk
 
 
 def _translate(exc: openai.APIError) -> ProviderError:
