@@ -196,6 +196,11 @@ class ChatState(ConversationsMixin, rx.State):
             options = AnswerOptions(collection=self.collection or None)
             events = answer(question, history, options)
             async for batch in frames(events, at_once=_at_once(clock), idle_s=TAIL_TICK_S):
+                # A reloaded page gets all it missed at once, even while the model pauses (then a
+                # tick, an empty batch, comes every TAIL_TICK_S).
+                if token in _resync_wanted:
+                    _resync_wanted.discard(token)
+                    yield wire.resync()
                 if not batch:  # the model is pausing: the tail may be due for its render now
                     if markdown is not None and (update := markdown.update()).tail_html is not None:
                         if (script := await wire.update(update)) is not None:
@@ -230,9 +235,6 @@ class ChatState(ConversationsMixin, rx.State):
                             live._first_token()
                 if markdown is not None and texts:
                     await record.progress(markdown.text)
-                if token in _resync_wanted:  # the page was reloaded: send it all it missed
-                    _resync_wanted.discard(token)
-                    yield wire.resync()
             outcome = "error" if record.error else "done"
         except asyncio.CancelledError:
             # Stopped by the person, or interrupted: the server shut down, or the tab went away (closed,

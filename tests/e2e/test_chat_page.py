@@ -503,3 +503,16 @@ def test_chat_page_reload_mid_answer_shows_the_answer_so_far_and_keeps_streaming
     words = done.locator(".chatui-md").inner_text().split()
     assert words == [f"part{i}" for i in range(30)], "nothing lost, nothing twice"
     assert upstream.requests[-1].disconnected_at is None, "a reload is not a close"
+
+
+def test_chat_page_reload_while_the_model_pauses_shows_the_answer_so_far_at_once(page, upstream: FakeUpstream):
+    # The model stalls after a few words: the reloaded page must not wait for the next token to
+    # show what came before it.
+    upstream.script(Script(tokens=[f"word{i} " for i in range(6)], delay_s=0.05, stall_after=6))
+    ask(page, "Think hard about this")
+    page.locator(STREAMING).get_by_text("word5", exact=False).wait_for(timeout=10_000)
+    page.reload()
+    page.locator(STREAMING).get_by_text("word5", exact=False).wait_for(timeout=5_000)
+    assert page.locator(STREAMING).locator(".chatui-md").inner_text().split() == [f"word{i}" for i in range(6)]
+    page.get_by_test_id("stop").click()
+    last_answer(page, "stopped").wait_for(timeout=5_000)
