@@ -14,6 +14,8 @@
 //   (the same blocks). Styling and laying out all of it at once took over 50 ms for a long answer,
 //   so its blocks skip that work while off screen (content-visibility: auto), each with the exact
 //   height its streamed twin had: the page keeps its height to the pixel and no reader sees a move.
+// - Leaving the page sends a beacon, so that the server stops an answer nobody will see soon,
+//   while a tab that only lost its connection is given time to come back.
 // - Keyboard and clicks: Esc stops an answer; code "Copy" buttons; citation links open their source.
 //   Enter in the composer before the page is live (the HTML is there, React and the websocket are
 //   not yet) is kept, and sends the question once the page is ready, instead of doing nothing.
@@ -259,6 +261,18 @@
     waiting.delete(answerId);
     for (const update of queued) apply(root, ...update);
   }
+
+  // Leaving the page (closing, reloading, navigating away): say so, so that an answer still
+  // streaming for this tab stops within seconds unless the tab comes back (a reload does); a tab
+  // that only lost its connection is waited for longer (chatui/tabs.py). The token is the tab's
+  // Reflex client token; the API is on the websocket's origin.
+  window.addEventListener("pagehide", () => {
+    const token = sessionStorage.getItem("token");
+    if (!token || !navigator.sendBeacon) return;
+    const uri = socket?.io?.uri;
+    const base = uri ? new URL(uri.replace(/^ws/, "http"), location.href).origin : "";
+    navigator.sendBeacon(`${base}/api/tab/leaving`, token);
+  });
 
   chatui.toggleSidebar = () => document.documentElement.toggleAttribute("data-chatui-sidebar");
 

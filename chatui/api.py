@@ -30,6 +30,7 @@ from chatui.errors import ChatUIError, ConfigError, InputError
 from chatui.pipeline import AnswerOptions, KnowledgeBase, answer, open_knowledge_base
 from chatui.providers import make_provider
 from chatui.sse_response import EventStreamResponse
+from chatui.tabs import tab_routes
 
 
 def error_response(
@@ -151,5 +152,6 @@ def create_api(
             Route("/api/health", health, methods=["GET"]),
             *ingest_routes(current_settings, error_response),
             *conversation_routes(current_settings, error_response),
+            *tab_routes(),
         ]
     )

@@ -40,17 +40,17 @@ from chatui.pipeline import AnswerOptions, answer, open_knowledge_base
 from chatui.providers.base import ChatMessage
 from chatui.rendering import IncrementalMarkdown
 from chatui.stream_wire import ATTACH_SCRIPT, SOCKET_EVENT, StreamWire
+from chatui.tabs import grace_s
 from chatui.timing import AnswerClock
 from chatui.turns import Turn, ms_text, usage_text
 
 # The streaming task of each browser tab, so that Stop can cancel it (one worker process), and the
-# tabs that were reloaded mid-answer and need the answer so far.
+# tabs that were reloaded or reconnected mid-answer and need the answer so far.
 _running: dict[str, asyncio.Task[Any]] = {}
 _resync_wanted: set[str] = set()
 _stop_asked: set[str] = set()  # cancelled by the person (Stop, Esc); else the answer was interrupted
 _fast_lane: set[str] = set()  # tabs whose page listens for stream messages on its websocket
-TAB_CHECK_S = 1.0  # how often a streaming task checks that its tab is still open
-TAB_GONE_CHECKS = 3  # ...and how many checks in a row it must be gone (a reload is not a close)
+TAB_CHECK_S = 1.0  # how often a streaming task checks that its tab is still open (see chatui.tabs)
 COUNTERS_S = 0.25  # live counters refresh at most this often (the text itself, every frame)
 TAIL_TICK_S = 0.1  # while the model pauses, how often the unrendered tail is checked for its render
 
@@ -196,8 +196,8 @@ class ChatState(ConversationsMixin, rx.State):
             options = AnswerOptions(collection=self.collection or None)
             events = answer(question, history, options)
             async for batch in frames(events, at_once=_at_once(clock), idle_s=TAIL_TICK_S):
-                # A reloaded page gets all it missed at once, even while the model pauses (then a
-                # tick, an empty batch, comes every TAIL_TICK_S).
+                # A reloaded or reconnected page gets all it missed as soon as it is there, even
+                # while the model pauses (then a tick, an empty batch, comes every TAIL_TICK_S).
                 if token in _resync_wanted:
                     _resync_wanted.discard(token)
                     yield wire.resync()
@@ -369,7 +369,7 @@ def _socket_sender(client_token: str):
     async def send(message: object) -> None:
         namespace = _event_namespace()
         sid = namespace.token_to_sid.get(client_token) if namespace is not None else None
-        if sid is not None:
+        if sid is not None:  # else the tab is away: when it is back, its page load asks for a resync
             await namespace.emit(SOCKET_EVENT, message, to=sid)
             # The emit only queues the message; the websocket's writer is another task, and this
             # one may not wait on anything for a while when tokens pour in: give the writer a turn.
@@ -379,7 +379,8 @@ def _socket_sender(client_token: str):
 
 
 async def _cancel_when_tab_closes(client_token: str, task: asyncio.Task[Any]) -> None:
-    """Reflex does not cancel a background task when its tab goes away; this does."""
+    """Reflex does not cancel a background task when its tab goes away; this does, once the tab has
+    been gone for its grace: short if it said it was leaving, long if it only lost its connection."""
     gone = 0
     while True:
         await asyncio.sleep(TAB_CHECK_S)
@@ -387,6 +388,6 @@ async def _cancel_when_tab_closes(client_token: str, task: asyncio.Task[Any]) ->
         if namespace is None:
             continue
         gone = gone + 1 if client_token not in namespace.token_to_sid else 0
-        if gone >= TAB_GONE_CHECKS:
+        if gone and gone * TAB_CHECK_S >= grace_s(client_token):
             task.cancel()  # an interrupted answer, not a stopped one: nobody pressed Stop
             return

@@ -180,6 +180,26 @@ def test_chat_page_closing_the_tab_aborts_the_upstream_and_keeps_the_answer_as_i
         tab.context.close()
 
 
+def test_chat_page_answer_survives_a_network_blip_of_several_seconds(page, upstream: FakeUpstream):
+    # The connection drops for 6 s without the page going anywhere (no beacon): the answer goes on,
+    # and the page shows all of it once it reconnects. A closed tab still stops it within seconds
+    # (the test above).
+    upstream.script(Script(tokens=[f"w{i} " for i in range(200)], delay_s=0.1))
+    ask(page, "Tell me a long story")
+    streaming = page.locator(STREAMING)
+    streaming.get_by_text("w5", exact=False).wait_for(timeout=10_000)
+    page.context.set_offline(True)
+    page.wait_for_timeout(6_000)
+    page.context.set_offline(False)
+    streaming.get_by_text("w170", exact=False).wait_for(timeout=15_000)
+    words = streaming.locator(".chatui-md").inner_text().split()
+    assert words == [f"w{i}" for i in range(len(words))], "back online, the stream shows what it missed"
+    done = last_answer(page, "done")
+    done.wait_for(timeout=15_000)
+    assert done.locator(".chatui-md").inner_text().split() == [f"w{i}" for i in range(200)]
+    assert upstream.requests[-1].disconnected_at is None
+
+
 # The answer's first paragraph at the top of the message list, and how far it is below that top.
 FIRST_VISIBLE_LINE = """el => {
     const top = el.getBoundingClientRect().top;
