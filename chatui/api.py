@@ -30,7 +30,7 @@ from chatui.errors import ChatUIError, ConfigError, InputError
 from chatui.pipeline import AnswerOptions, KnowledgeBase, answer, open_knowledge_base
 from chatui.providers import make_provider
 from chatui.sse_response import EventStreamResponse
-from chatui.tabs import tab_routes
+from chatui.tabs import MAX_TOKEN_CHARS, mark_leaving
 
 
 def error_response(
@@ -146,12 +146,25 @@ def create_api(
             body.update(status="misconfigured", problem=exc.message)
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
+    async def tab_leaving(request: Request) -> Response:
+        """The page's beacon as it goes away: its body is the tab's client token (see `chatui.tabs`)."""
+        try:
+            token = (await read_body(request, MAX_TOKEN_CHARS)).decode("utf-8", "replace").strip()
+            if not token:
+                raise InputError("Send the tab's client token as the body.", code="no_token")
+        except ChatUIError as exc:
+            return error_response(exc)
+        except ClientDisconnect:
+            return Response(status_code=499)
+        mark_leaving(token)
+        return Response(status_code=204)
+
     return Starlette(
         routes=[
             Route("/api/chat/stream", chat_stream, methods=["POST"]),
             Route("/api/health", health, methods=["GET"]),
             *ingest_routes(current_settings, error_response),
             *conversation_routes(current_settings, error_response),
-            *tab_routes(),
+            Route("/api/tab/leaving", tab_leaving, methods=["POST"]),
         ]
     )

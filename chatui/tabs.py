@@ -4,9 +4,9 @@ An answer streams to one browser tab. When the tab's websocket goes away, the an
 while, because the tab may come back: a reload reconnects within a second or two, and a network
 blip (wifi roaming, a laptop waking up) can take longer before socket.io reconnects. An answer
 nobody will see should not keep the model generating, though. The page tells the two apart: as
-it goes away (closed, reloaded, navigated off) it sends a beacon to `POST /api/tab/leaving` with
-its client token. A tab that said so gets `LEAVING_GRACE_S` to come back (a reload does); one that
-just lost its connection gets `LOST_GRACE_S`.
+it goes away (closed, reloaded, navigated off) it sends a beacon to `POST /api/tab/leaving` (served
+by `chatui.api`) with its client token. A tab that said so gets `LEAVING_GRACE_S` to come back (a
+reload does); one that just lost its connection gets `LOST_GRACE_S`.
 
 What must stay true: a beacon only shortens the wait (it never stops an answer by itself, so a
 forged one costs nothing but that); marks expire after `MARK_VALID_S`, so a reload's mark does
@@ -16,10 +16,6 @@ not make a later network blip count as leaving, and the table cannot grow withou
 from __future__ import annotations
 
 import time
-
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 LEAVING_GRACE_S = 3.0  # a tab that said it is leaving: long enough for a reload to reconnect
 LOST_GRACE_S = 30.0  # a tab that lost its connection without a word: long enough for a blip
@@ -42,20 +38,3 @@ def grace_s(token: str) -> float:
     if said_at is not None and time.monotonic() - said_at <= MARK_VALID_S:
         return LEAVING_GRACE_S
     return LOST_GRACE_S
-
-
-def tab_routes() -> list[Route]:
-    async def leaving(request: Request) -> Response:
-        # A beacon's body is the tab's client token, as text.
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_TOKEN_CHARS:
-                return Response(status_code=413)
-        token = body.decode("utf-8", "replace").strip()
-        if not token:
-            return Response(status_code=400)
-        mark_leaving(token)
-        return Response(status_code=204)
-
-    return [Route("/api/tab/leaving", leaving, methods=["POST"])]

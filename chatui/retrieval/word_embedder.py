@@ -108,7 +108,6 @@ def _model() -> tuple[np.ndarray, object]:
     return np.ascontiguousarray(model.embedding, dtype=np.float32), tokenizer
 
 
-
 @contextlib.contextmanager
 def _root_logging_kept() -> Iterator[None]:
     """Undo what an import does to the root logger (its level and handlers)."""
